@@ -1,0 +1,97 @@
+"""Unit tests for pssh.output.HostOutput."""
+
+from __future__ import annotations
+
+import pytest
+
+from pssh.output import HostOutput
+
+FIELDS = ("host", "cmd", "channel", "stdout", "stderr", "stdin", "exit_code", "exception")
+
+
+def make_output(**kwargs) -> HostOutput:
+    args = {
+        "host": "host1",
+        "cmd": "cmd-object",
+        "channel": "channel-object",
+        "stdout": iter(["out"]),
+        "stderr": iter(["err"]),
+        "stdin": "stdin-object",
+    }
+    args.update(kwargs)
+    return HostOutput(**args)
+
+
+def test_is_dict():
+    assert isinstance(make_output(), dict)
+
+
+def test_defaults():
+    output = make_output()
+    assert output.exit_code is None
+    assert output.exception is None
+    assert output["exit_code"] is None
+    assert output["exception"] is None
+
+
+def test_positional_arguments():
+    exc = ValueError("boom")
+    output = HostOutput("h", "c", "ch", "o", "e", "i", 3, exc)
+    assert [getattr(output, name) for name in FIELDS] == ["h", "c", "ch", "o", "e", "i", 3, exc]
+
+
+def test_all_fields_are_keys():
+    output = make_output()
+    assert set(output.keys()) == set(FIELDS)
+    for name in FIELDS:
+        assert output[name] is getattr(output, name)
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_attribute_set_mirrors_to_key(name):
+    output = make_output()
+    value = object()
+    setattr(output, name, value)
+    assert output[name] is value
+    assert getattr(output, name) is value
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_key_set_mirrors_to_attribute(name):
+    output = make_output()
+    value = object()
+    output[name] = value
+    assert getattr(output, name) is value
+    assert output[name] is value
+
+
+def test_update_updates_attributes():
+    output = make_output()
+    exc = RuntimeError("failed")
+    output.update({"exit_code": 2, "exception": exc})
+    assert output.exit_code == 2
+    assert output.exception is exc
+    assert output["exit_code"] == 2
+    assert output["exception"] is exc
+
+
+def test_update_with_keywords():
+    output = make_output()
+    output.update(exit_code=0, host="other")
+    assert output.exit_code == 0
+    assert output.host == "other"
+    assert output["host"] == "other"
+
+
+def test_exception_constructor_argument():
+    exc = RuntimeError("failed")
+    output = make_output(exception=exc, exit_code=1)
+    assert output.exception is exc
+    assert output["exit_code"] == 1
+
+
+def test_repr_contains_host_and_exit_code():
+    output = make_output(host="my.host.example", exit_code=7)
+    assert "my.host.example" in repr(output)
+    assert "7" in repr(output)
+    assert "my.host.example" in str(output)
