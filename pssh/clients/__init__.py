@@ -1,0 +1,8 @@
+# pssh.clients: the default clients are the native ones.
+# base_single / base_pssh -> native.* and miko.* -> this facade.
+"""SSH clients. ``from pssh.clients import ParallelSSHClient`` gives the
+native (ssh2-python / libssh2) parallel client."""
+
+from .native import ParallelSSHClient, SSHClient
+
+__all__ = ["ParallelSSHClient", "SSHClient"]

@@ -1,0 +1,82 @@
+"""Opening the TCP connection to a host, for every backend.
+
+Names are resolved with gevent's resolver (IP literals skip it), and each
+address a name resolves to (IPv6 and IPv4 alike) is tried in turn until one
+accepts, so a host with a dead first address still connects.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket as _stdsocket
+
+from gevent import socket
+
+from ..exceptions import ConnectionErrorException, Timeout, UnknownHostException
+
+
+def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
+    """Addresses to try for ``host``: ``[(family, sockaddr), ...]``.
+
+    :raises: :py:class:`pssh.exceptions.UnknownHostException` when the name
+      does not resolve.
+    """
+    literal = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        addr = ipaddress.ip_address(literal.split("%", 1)[0])
+    except ValueError:
+        pass
+    else:
+        if addr.version == 4:
+            return [(socket.AF_INET, (literal, port))]
+        if "%" not in literal:
+            return [(socket.AF_INET6, (literal, port, 0, 0))]
+    try:
+        infos = socket.getaddrinfo(literal, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnknownHostException(
+            "Unknown host %s - %s", host, exc, host=host
+        ) from exc
+    seen: list[tuple[int, tuple]] = []
+    for family, _type, _proto, _name, sockaddr in infos:
+        if (family, sockaddr) not in seen:
+            seen.append((family, sockaddr))
+    return seen
+
+
+def open_socket(host: str, port: int, timeout: float | None = None) -> socket.socket:
+    """A connected, non-blocking gevent socket to ``host:port``.
+
+    :raises: :py:class:`pssh.exceptions.UnknownHostException`,
+      :py:class:`pssh.exceptions.ConnectionErrorException` (refused,
+      unreachable) or :py:class:`pssh.exceptions.Timeout` (no answer within
+      ``timeout`` seconds), each naming the host.
+    """
+    errors = []
+    timed_out = False
+    for family, sockaddr in resolve(host, port):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(sockaddr)
+        except (_stdsocket.timeout, TimeoutError) as exc:
+            sock.close()
+            timed_out = True
+            errors.append("%s: %s" % (sockaddr[0], exc or "timed out"))
+            continue
+        except OSError as exc:
+            sock.close()
+            errors.append("%s: %s" % (sockaddr[0], exc.strerror or exc))
+            continue
+        sock.settimeout(None)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    detail = "; ".join(errors)
+    if timed_out and len(errors) == 1:
+        raise Timeout(
+            "Timed out connecting to host %s:%s after %s seconds - %s",
+            host, port, timeout, detail, host=host,
+        )
+    raise ConnectionErrorException(
+        "Error connecting to host %s:%s - %s", host, port, detail, host=host
+    )

@@ -1,0 +1,477 @@
+"""Abstract parallel SSH client package
+
+:class:`BaseParallelSSHClient` owns all fan-out: it runs each operation for
+every host in a gevent pool (``pool_size`` hosts at a time), keeps one
+single-host client per host (made lazily, reused by later calls), formats
+per-host arguments, builds :class:`pssh.output.HostOutput` and joins. A
+backend supplies only :meth:`BaseParallelSSHClient._make_ssh_client`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import gevent
+import gevent.pool
+from gevent.lock import Semaphore
+
+from ..constants import DEFAULT_RETRIES, RETRY_DELAY
+from ..exceptions import HostArgumentException, Timeout
+from ..output import HostOutput
+from ._limits import raise_open_files_limit
+
+logger = logging.getLogger("pssh.clients")
+
+
+class _Failed:
+    """What a per-host command task returns when it failed (so that gevent
+    does not print a traceback for every unreachable host)."""
+
+    __slots__ = ("exception",)
+
+    def __init__(self, exception: BaseException) -> None:
+        self.exception = exception
+
+
+def _tag_host(exc: BaseException, host: str) -> None:
+    """The one place a foreign exception leaving a per-host task is given
+    its host (pssh's own exceptions carry it from construction)."""
+    if getattr(exc, "host", None) is None:
+        try:
+            exc.host = host  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+
+
+def format_per_host(template: str, args: Any) -> str:
+    """``template % args``: a tuple fills positional, a dict named, anything
+    else a single ``%s``. Raises TypeError/KeyError as ``%`` does."""
+    return template % args
+
+
+def dedupe_key(host: str, output: dict) -> str:
+    """An output key for ``host`` not yet in ``output``: the host name, or
+    ``host_1``, ``host_2``... for repeats of the same host."""
+    if host not in output:
+        return host
+    n = 1
+    while "%s_%d" % (host, n) in output:
+        n += 1
+    return "%s_%d" % (host, n)
+
+
+class BaseParallelSSHClient:
+    """Parallel client base class."""
+
+    def __init__(
+        self,
+        hosts: Iterable[str],
+        user: str | None = None,
+        password: str | None = None,
+        port: int | None = None,
+        pkey: Any = None,
+        allow_agent: bool = True,
+        num_retries: int = DEFAULT_RETRIES,
+        timeout: float | None = 120,
+        pool_size: int = 10,
+        host_config: dict | None = None,
+        retry_delay: float = RETRY_DELAY,
+    ) -> None:
+        if pool_size < 1:
+            raise ValueError("pool_size must be at least 1, got %r" % (pool_size,))
+        self.hosts = hosts  # type: ignore[assignment]
+        self.user = user
+        self.password = password
+        self.port = port
+        self.pkey = pkey
+        self.allow_agent = allow_agent
+        self.num_retries = num_retries
+        self.timeout = timeout
+        self.pool_size = pool_size
+        self.pool = gevent.pool.Pool(pool_size)
+        self.host_config = host_config or {}
+        self.retry_delay = retry_delay
+        self.host_clients: dict[str, Any] = {}
+        self.cmds: list[gevent.Greenlet] | None = None
+        self._connect_locks: dict[str, Semaphore] = {}
+        raise_open_files_limit(pool_size)
+
+    # -- hosts ------------------------------------------------------------
+
+    @property
+    def hosts(self) -> list[str]:
+        """The hosts operations run on. Any iterable may be assigned (it is
+        read once into a list); a plain string raises :py:class:`TypeError`."""
+        return self._hosts
+
+    @hosts.setter
+    def hosts(self, value: Iterable[str]) -> None:
+        if isinstance(value, (str, bytes)):
+            raise TypeError(
+                "Hosts must be a list or other iterable of host names, not a string: %r" % (value,)
+            )
+        hosts = list(value)
+        for host in hosts:
+            if not isinstance(host, str):
+                raise TypeError("Host names must be strings, got %r" % (host,))
+        self._hosts = hosts
+
+    def _host_setting(self, host: str, key: str, default: Any) -> Any:
+        config = self.host_config.get(host)
+        if config and config.get(key) is not None:
+            return config[key]
+        return default
+
+    def _get_client(self, host: str) -> Any:
+        """The connected client for ``host``, made on first use."""
+        client = self.host_clients.get(host)
+        if client is not None and self._client_alive(client):
+            return client
+        lock = self._connect_locks.get(host)
+        if lock is None:
+            lock = self._connect_locks[host] = Semaphore()
+        with lock:
+            client = self.host_clients.get(host)
+            if client is None or not self._client_alive(client):
+                client = self._make_ssh_client(host)
+                self.host_clients[host] = client
+        return client
+
+    def _client_alive(self, client: Any) -> bool:
+        return True
+
+    def _make_ssh_client(self, host: str) -> Any:
+        raise NotImplementedError
+
+    def _check_args(self, args: Any, what: str) -> None:
+        if args is not None and len(args) < len(self.hosts):
+            raise HostArgumentException(
+                "Number of %s (%s) is less than the number of hosts (%s)",
+                what, len(args), len(self.hosts),
+            )
+
+    # -- running commands -------------------------------------------------
+
+    def _spawn_per_host(self, host: str, func: Any, *args: Any, **kwargs: Any) -> gevent.Greenlet:
+        return self.pool.spawn(self._run_for_host, host, func, *args, **kwargs)
+
+    def _run_for_host(self, host: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            _tag_host(exc, host)
+            raise
+
+    def _command_task(self, host: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            _tag_host(exc, host)
+            return _Failed(exc)
+
+    def run_command(
+        self,
+        command: str,
+        user: str | None = None,
+        stop_on_errors: bool = True,
+        host_args: Any = None,
+        use_pty: bool = False,
+        shell: str | None = None,
+        encoding: str = "utf-8",
+        *args: Any,
+        **kwargs: Any,
+    ) -> dict[str, HostOutput]:
+        """Run command on all hosts in parallel, honoring ``self.pool_size``,
+        and return output dictionary (see the backends' documentation)."""
+        greenlet_timeout = kwargs.pop("greenlet_timeout", None)
+        hosts = self.hosts
+        self._check_args(host_args, "host arguments")
+        commands = [
+            format_per_host(command, host_args[i]) if host_args is not None else command
+            for i in range(len(hosts))
+        ]
+        "".encode(encoding)
+        self.cmds = [
+            self.pool.spawn(
+                self._command_task, host, self._run_command, host, commands[i],
+                *args, user=user, use_pty=use_pty, shell=shell, encoding=encoding, **kwargs,
+            )
+            for i, host in enumerate(hosts)
+        ]
+        output: dict[str, HostOutput] = {}
+        for cmd in self.cmds:
+            failure = self.get_output(cmd, output, timeout=greenlet_timeout)
+            if failure is not None and stop_on_errors:
+                raise failure
+        return output
+
+    def _run_command(self, host: str, command: str, *args: Any, **kwargs: Any) -> Any:
+        client = self._get_client(host)
+        return client.run_command(command, *args, **kwargs)
+
+    def get_output(
+        self, cmd: gevent.Greenlet, output: dict, timeout: float | None = None
+    ) -> BaseException | None:
+        """Get output from command.
+
+        :param cmd: Command to get output from
+        :type cmd: :py:class:`gevent.Greenlet`
+        :param output: Dictionary containing
+          :py:class:`pssh.output.HostOutput` values to be updated with output
+          from ``cmd``
+        :type output: dict
+        :param timeout: Seconds to wait for the command to start (raises
+          :py:class:`gevent.Timeout`).
+        :rtype: None (the host's exception, if it failed, is in its output)
+        """
+        result = cmd.get(timeout=timeout)
+        if isinstance(result, _Failed):
+            exc = result.exception
+            host = exc.host  # type: ignore[attr-defined]
+            key = dedupe_key(host, output)
+            output[key] = HostOutput(host, cmd, None, None, None, None, exception=exc)
+            return exc
+        channel, host, stdout, stderr, stdin = result
+        key = dedupe_key(host, output)
+        output[key] = HostOutput(host, cmd, channel, stdout, stderr, stdin)
+        return None
+
+    def get_last_output(self, cmds: list[gevent.Greenlet] | None = None) -> dict[str, HostOutput]:
+        """Get output for last commands executed by ``run_command``
+
+        :param cmds: Commands to get output for. Defaults to ``client.cmds``
+        :type cmds: list(:py:class:`gevent.Greenlet`)
+        :rtype: dict
+        """
+        cmds = self.cmds if cmds is None else cmds
+        output: dict[str, HostOutput] = {}
+        for cmd in cmds or ():
+            self.get_output(cmd, output)
+        return output
+
+    # -- completion -------------------------------------------------------
+
+    def _client_of(self, host_out: HostOutput) -> Any:
+        return self.host_clients.get(host_out.host)
+
+    def join(
+        self, output: dict, consume_output: bool = False, timeout: float | None = None
+    ) -> None:
+        """Wait until all remote commands in ``output`` have finished and
+        retrieve exit codes (see the backends' documentation)."""
+        if not isinstance(output, dict):
+            raise TypeError("output must be a dict as returned by run_command, got %r" % (output,))
+        todo = [out for out in output.values() if out.exception is None and out.channel is not None]
+        tasks = [
+            gevent.spawn(self._run_for_host, out.host, self._join_host, out, consume_output)
+            for out in todo
+        ]
+        finished = gevent.joinall(tasks, timeout=timeout)
+        if len(finished) < len(tasks):
+            running = [out.host for out, task in zip(todo, tasks) if not task.ready()]
+            gevent.killall([task for task in tasks if not task.ready()], block=True)
+            for out in todo:
+                self.reset_output_generators(out)
+            raise Timeout(
+                "Commands on %s host(s) still running after %s seconds: %s",
+                len(running), timeout, ", ".join(running[:10]),
+                host=running[0] if len(running) == 1 else None,
+            )
+        for out in todo:
+            self.reset_output_generators(out)
+        for task in tasks:
+            if task.exception is not None:
+                raise task.exception
+
+    def _join_host(self, host_out: HostOutput, consume_output: bool) -> None:
+        raise NotImplementedError
+
+    def finished(self, output: dict) -> bool:
+        """Check if commands have finished without blocking
+
+        :param output: As returned by
+          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+        :rtype: bool
+        """
+        for host_out in output.values():
+            client = self._client_of(host_out)
+            if client is not None and host_out.channel is not None:
+                if not client.finished(host_out.channel):
+                    return False
+        return True
+
+    def get_exit_code(self, host_output: HostOutput) -> int | None:
+        """Get exit code from host output *if available*.
+
+        :param host_output: Per host output as returned by
+          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+        :rtype: int or None if exit code not ready
+        """
+        client = self._client_of(host_output)
+        if client is None or host_output.channel is None:
+            return None
+        return client.get_exit_status(host_output.channel)
+
+    def get_exit_codes(self, output: dict) -> None:
+        """Get exit code for all hosts in output *if available*.
+        Output parameter is modified in-place.
+
+        :param output: As returned by
+          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+        :rtype: None
+        """
+        for host_out in output.values():
+            host_out.exit_code = self.get_exit_code(host_out)
+
+    def reset_output_generators(self, host_out: HostOutput, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    # -- copying files ----------------------------------------------------
+
+    def _copy_targets(self, copy_args: Any, *paths: str) -> list[tuple[str, list[str]]]:
+        self._check_args(copy_args, "copy arguments")
+        return [
+            (host, [format_per_host(p, copy_args[i]) if copy_args is not None else p for p in paths])
+            for i, host in enumerate(self.hosts)
+        ]
+
+    def copy_file(
+        self, local_file: str, remote_file: str, recurse: bool = False, copy_args: Any = None
+    ) -> list[gevent.Greenlet]:
+        """Copy local file to remote file in parallel
+
+        This function returns a list of greenlets which can be
+        `join`-ed on to wait for completion.
+
+        :py:func:`gevent.joinall` function may be used to join on all greenlets
+        and will also raise exceptions from them if called with
+        ``raise_error=True`` - default is `False`.
+
+        Alternatively call `.get` on each greenlet to raise any exceptions from
+        it.
+
+        Exceptions listed here are raised when either
+        ``gevent.joinall(<greenlets>, raise_error=True)`` is called or ``.get``
+        is called on each greenlet, not this function itself.
+
+        :param local_file: Local filepath to copy to remote host
+        :type local_file: str
+        :param remote_file: Remote filepath on remote host to copy file to
+        :type remote_file: str
+        :param recurse: Whether or not to descend into directories recursively.
+        :type recurse: bool
+        :param copy_args: (Optional) format local_file and remote_file strings
+          with per-host arguments in ``copy_args``. ``copy_args`` length must
+          equal length of host list -
+          :py:class:`pssh.exceptions.HostArgumentException` is raised otherwise
+        :type copy_args: tuple or list
+
+        :rtype: List(:py:class:`gevent.Greenlet`) of greenlets for remote copy
+          commands
+
+        :raises: :py:class:`ValueError` when a directory is supplied to
+          local_file and recurse is not set
+        :raises: :py:class:`pssh.exceptions.HostArgumentException` on number of
+          per-host copy arguments not equal to number of hosts
+        :raises: :py:class:`IOError` on I/O errors writing files
+        :raises: :py:class:`OSError` on OS errors like permission denied
+
+        .. note ::
+
+          Remote directories in `remote_file` that do not exist will be
+          created as long as permissions allow.
+        """
+        return [
+            self._spawn_per_host(host, self._copy_file, host, local, remote, recurse)
+            for host, (local, remote) in self._copy_targets(copy_args, local_file, remote_file)
+        ]
+
+    def _copy_file(self, host: str, local_file: str, remote_file: str, recurse: bool) -> None:
+        self._get_client(host).copy_file(local_file, remote_file, recurse=recurse)
+
+    def copy_remote_file(
+        self,
+        remote_file: str,
+        local_file: str,
+        recurse: bool = False,
+        suffix_separator: str = "_",
+        copy_args: Any = None,
+        **kwargs: Any,
+    ) -> list[gevent.Greenlet]:
+        """Copy remote file(s) in parallel as
+        <local_file><suffix_separator><host>
+
+        With a ``local_file`` value of ``myfile`` and default separator ``_``
+        the resulting filename will be ``myfile_myhost`` for the file from host
+        ``myhost``.
+
+        This function, like :py:func:`ParallelSSHClient.copy_file`, returns a
+        list of greenlets which can be `join`-ed on to wait for completion.
+
+        :py:func:`gevent.joinall` function may be used to join on all greenlets
+        and will also raise exceptions if called with ``raise_error=True`` -
+        default is `False`.
+
+        Alternatively call `.get` on each greenlet to raise any exceptions from
+        it.
+
+        Exceptions listed here are raised when either
+        ``gevent.joinall(<greenlets>, raise_error=True)`` is called or ``.get``
+        is called on each greenlet, not this function itself.
+
+        :param remote_file: remote filepath to copy to local host
+        :type remote_file: str
+        :param local_file: local filepath on local host to copy file to
+        :type local_file: str
+        :param recurse: whether or not to recurse
+        :type recurse: bool
+        :param suffix_separator: (Optional) Separator string between
+          filename and host, defaults to ``_``. For example, for a
+          ``local_file`` value of ``myfile`` and default separator the
+          resulting filename will be ``myfile_myhost`` for the file from
+          host ``myhost``. ``suffix_separator`` has no meaning if
+          ``copy_args`` is provided
+        :type suffix_separator: str
+        :param copy_args: (Optional) Format remote_file and local_file strings
+          with per-host arguments in ``copy_args``. ``copy_args`` length must
+          equal length of host list -
+          :py:class:`pssh.exceptions.HostArgumentException` is raised otherwise
+        :type copy_args: tuple or list
+        :rtype: list(:py:class:`gevent.Greenlet`) of greenlets for remote copy
+          commands
+
+        :raises: :py:class:`ValueError` when a directory is supplied to
+          local_file and recurse is not set
+        :raises: :py:class:`pssh.exceptions.HostArgumentException` on number of
+          per-host copy arguments not equal to number of hosts
+        :raises: :py:class:`IOError` on I/O errors writing files
+        :raises: :py:class:`OSError` on OS errors like permission denied
+
+        .. note ::
+          Local directories in `local_file` that do not exist will be
+          created as long as permissions allow.
+
+        .. note ::
+          File names will be de-duplicated by appending the hostname to the
+          filepath separated by ``suffix_separator``.
+        """
+        greenlets = []
+        for host, (remote, local) in self._copy_targets(copy_args, remote_file, local_file):
+            if copy_args is None:
+                local = "%s%s%s" % (local, suffix_separator, host)
+            greenlets.append(
+                self._spawn_per_host(
+                    host, self._copy_remote_file, host, remote, local, recurse, **kwargs
+                )
+            )
+        return greenlets
+
+    def _copy_remote_file(
+        self, host: str, remote_file: str, local_file: str, recurse: bool, **kwargs: Any
+    ) -> None:
+        self._get_client(host).copy_remote_file(remote_file, local_file, recurse=recurse, **kwargs)
+
+
+__all__ = ["BaseParallelSSHClient"]

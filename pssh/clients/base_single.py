@@ -1,0 +1,115 @@
+"""What the native and paramiko single-host clients share.
+
+Subclasses supply the transport (connect, authenticate, open channels, read);
+this base holds the constructor's common state, command wrapping, the
+``read_output_buffer`` helper and the host logger.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import shlex
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from .._retry import RetryPolicy
+from ..constants import DEFAULT_RETRIES, RETRY_DELAY
+
+logger = logging.getLogger("pssh.clients")
+host_logger = logging.getLogger("pssh.host_logger")
+
+
+def make_command(
+    command: str, sudo: bool = False, user: str | None = None, shell: str | None = None
+) -> str:
+    """Wrap ``command`` for the remote side.
+
+    The command runs under ``shell`` (default ``$SHELL -c``, the login
+    user's shell) and, with ``sudo`` or ``user``, under ``sudo -S`` (reading a
+    password from stdin if sudo asks for one). The command is quoted for the
+    shell, so it needs no escaping of its own.
+
+    :rtype: str
+    """
+    if not isinstance(command, str):
+        raise TypeError("command must be a string, got %r" % (type(command).__name__,))
+    wrapped = "%s %s" % (shell or "$SHELL -c", shlex.quote(command))
+    if user:
+        return "sudo -u %s -S %s" % (shlex.quote(user), wrapped)
+    if sudo:
+        return "sudo -S %s" % (wrapped,)
+    return wrapped
+
+
+def default_user() -> str:
+    """The logged in user's name."""
+    return getpass.getuser()
+
+
+class BaseSSHClient:
+    """State and helpers common to every single-host client."""
+
+    def __init__(
+        self,
+        host: str,
+        user: str | None = None,
+        password: str | None = None,
+        port: int | None = None,
+        pkey: Any = None,
+        num_retries: int = DEFAULT_RETRIES,
+        retry_delay: float = RETRY_DELAY,
+        allow_agent: bool = True,
+        timeout: float | None = None,
+        forward_ssh_agent: bool = True,
+        proxy_host: str | None = None,
+    ) -> None:
+        if not isinstance(host, str) or not host:
+            raise TypeError("host must be a non-empty string, got %r" % (host,))
+        self.host = host
+        self.user = user or default_user()
+        self.password = password
+        self.port = int(port) if port else 22
+        self.pkey = pkey
+        self.num_retries = num_retries
+        self.retry_delay = retry_delay
+        self.retry = RetryPolicy.from_args(num_retries, retry_delay)
+        self.allow_agent = allow_agent
+        self.timeout = timeout
+        self.forward_ssh_agent = forward_ssh_agent
+        self.proxy_host = proxy_host
+
+    def __repr__(self) -> str:
+        return "<%s %s@%s:%s>" % (type(self).__name__, self.user, self.host, self.port)
+
+    def read_output_buffer(
+        self,
+        output_buffer: Iterable[Any],
+        prefix: str | None = None,
+        callback: Callable[..., Any] | None = None,
+        callback_args: tuple[Any, ...] | None = None,
+        encoding: str = "utf-8",
+    ) -> Iterator[str]:
+        """Read from output buffers and log to ``host_logger``.
+
+        :param output_buffer: Iterator containing buffer
+        :type output_buffer: iterator
+        :param prefix: String to prefix log output to ``host_logger`` with
+        :type prefix: str
+        :param callback: Function to call back once buffer is depleted:
+        :type callback: function
+        :param callback_args: Arguments for call back function
+        :type callback_args: tuple
+        :param encoding: Encoding of byte lines in the buffer.
+        :type encoding: str
+        """
+        prefix = prefix or ""
+        log = host_logger.isEnabledFor(logging.INFO)
+        for line in output_buffer:
+            if isinstance(line, bytes):
+                line = line.decode(encoding, "replace")
+            if log:
+                host_logger.info("[%s]%s\t%s", self.host, prefix, line)
+            yield line
+        if callback is not None:
+            callback(*(callback_args or ()))

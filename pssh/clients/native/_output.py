@@ -1,0 +1,108 @@
+"""Per-command output state for the native client.
+
+Each command's channel gets a :class:`ChannelOutput` holding its two streams.
+A stream is read lazily, a large chunk at a time, by whoever needs it next:
+the user's ``stdout``/``stderr`` generator, or ``join`` draining the channel
+so the command can finish. What ``join`` drains is kept (raw bytes) for the
+generators unless output is being consumed, so nothing is lost and a
+generator stopped by a timeout can be replaced by a fresh one that resumes
+exactly where the old one stopped.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from .._lines import LineSplitter
+
+CHUNK = 256 * 1024
+
+
+class StreamState:
+    """One stream (stdout or stderr) of a channel."""
+
+    __slots__ = ("read", "splitter", "pending", "done", "closed")
+
+    def __init__(self, read: Any, encoding: str) -> None:
+        self.read = read
+        self.splitter = LineSplitter(encoding)
+        self.pending: deque[bytes] = deque()
+        self.done = False  # the channel said end of stream
+        self.closed = False  # the splitter has been flushed
+
+    def take(self, data: bytes) -> None:
+        """Chunk read off the channel (``b''`` = end of stream) to keep."""
+        if data:
+            self.pending.append(data)
+        else:
+            self.done = True
+
+    def feed_pending(self) -> bool:
+        """Move kept chunks into lines; ``True`` if it did anything."""
+        if self.pending:
+            feed = self.splitter.feed
+            pending = self.pending
+            while pending:
+                feed(pending.popleft())
+            return True
+        if self.done and not self.closed:
+            self.closed = True
+            self.splitter.close()
+            return True
+        return False
+
+
+class ChannelOutput:
+    """Both streams of one channel."""
+
+    __slots__ = ("channel", "stdout", "stderr", "encoding", "closed", "timeout")
+
+    def __init__(self, channel: Any, encoding: str = "utf-8", timeout: float | None = None) -> None:
+        self.channel = channel
+        self.timeout = timeout  # the read timeout the command was started with
+        self.encoding = encoding
+        self.closed = False  # the channel has been closed both ways
+        self.stdout = StreamState(channel.read, encoding)
+        self.stderr = StreamState(channel.read_stderr, encoding)
+
+    @property
+    def finished(self) -> bool:
+        """Both streams have ended on the remote side."""
+        return self.stdout.done and self.stderr.done
+
+    @property
+    def exhausted(self) -> bool:
+        """Closed, and every line has been handed out."""
+        return (
+            self.closed
+            and self.stdout.closed
+            and self.stderr.closed
+            and not self.stdout.splitter.lines
+            and not self.stderr.splitter.lines
+        )
+
+
+class Stdin:
+    """File-like writer to a command's standard input."""
+
+    def __init__(self, client: Any, channel: Any, encoding: str = "utf-8") -> None:
+        self._client = client
+        self._channel = channel
+        self.encoding = encoding
+
+    def write(self, data: str | bytes) -> None:
+        """Send ``data`` (text is encoded with the command's encoding)."""
+        if isinstance(data, str):
+            data = data.encode(self.encoding)
+        self._client._write(self._channel, data)
+
+    def flush(self) -> None:
+        """Writes are sent at once; kept for file-like compatibility."""
+
+    def close(self) -> None:
+        """Send end-of-file: the remote command sees its input end."""
+        self._client._send_eof(self._channel)
+
+    def __repr__(self) -> str:
+        return "<Stdin for %s>" % (self._client.host,)

@@ -1,0 +1,309 @@
+"""ssh2-python (libssh2) based parallel client: the native backend of
+:class:`pssh.clients.base_pssh.BaseParallelSSHClient`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import gevent
+
+from ...constants import DEFAULT_RETRIES, RETRY_DELAY
+from ...output import HostOutput
+from ..base_pssh import BaseParallelSSHClient
+from .single import SSHClient, _validate_pkey
+
+logger = logging.getLogger(__name__)
+
+
+class ParallelSSHClient(BaseParallelSSHClient):
+    """ssh2-python based parallel client.
+
+    :param hosts: Hosts to connect to
+    :type hosts: list(str)
+    :param user: (Optional) User to login as. Defaults to logged in user
+    :type user: str
+    :param password: (Optional) Password to use for login. Defaults to
+      no password
+    :type password: str
+    :param port: (Optional) Port number to use for SSH connection. Defaults
+      to 22.
+    :type port: int
+    :param pkey: Private key file path to use. Path must be either absolute
+      path or relative to user home directory like ``~/<path>``.
+    :type pkey: str
+    :param num_retries: (Optional) Number of connection and authentication
+      attempts before the client gives up. Defaults to 3.
+    :type num_retries: int
+    :param retry_delay: Number of seconds to wait between retries. Defaults
+      to :py:class:`pssh.constants.RETRY_DELAY`
+    :type retry_delay: int
+    :param timeout: (Optional) SSH session timeout setting in seconds. This
+      controls timeout setting of socket operations used for SSH sessions.
+      Defaults to OS default - usually 60 seconds.
+    :type timeout: float
+    :param pool_size: (Optional) Greenlet pool size. Controls
+      concurrency, on how many hosts to execute tasks in parallel. Defaults
+      to 10. Overhead in event loop will determine how high this can be set
+      to, see scaling guide lines in project's readme.
+    :type pool_size: int
+    :param host_config: (Optional) Per-host configuration for cases where
+      not all hosts use the same configuration.
+    :type host_config: dict
+    :param allow_agent: (Optional) set to False to disable connecting to
+      the system's SSH agent.
+    :type allow_agent: bool
+    :param proxy_host: (Optional) SSH host to tunnel connection through
+      so that SSH clients connect to host via client -> proxy_host -> host
+    :type proxy_host: str
+    :param proxy_port: (Optional) SSH port to use to login to proxy host if
+      set. Defaults to 22.
+    :type proxy_port: int
+    :param proxy_user: (Optional) User to login to ``proxy_host`` as.
+      Defaults to logged in user.
+    :type proxy_user: str
+    :param proxy_password: (Optional) Password to login to ``proxy_host``
+      with. Defaults to no password.
+    :type proxy_password: str
+    :param proxy_pkey: (Optional) Private key file to be used for
+      authentication with ``proxy_host``. Defaults to available keys from
+      SSHAgent and user's SSH identities.
+    :type proxy_pkey: Private key file path to use.
+    :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
+      equivalent to `ssh -A` from the `ssh` command line utility.
+      Defaults to True if not set.
+    :type forward_ssh_agent: bool
+    :param tunnel_timeout: (Optional) Timeout setting for proxy tunnel
+      connections.
+    :type tunnel_timeout: float
+
+    :raises: :py:class:`pssh.exceptions.PKeyFileError` on errors finding
+      provided private key.
+    """
+
+    def __init__(
+        self,
+        hosts: Iterable[str],
+        user: str | None = None,
+        password: str | None = None,
+        port: int = 22,
+        pkey: str | bytes | None = None,
+        num_retries: int = DEFAULT_RETRIES,
+        timeout: float | None = None,
+        pool_size: int = 10,
+        allow_agent: bool = True,
+        host_config: dict | None = None,
+        retry_delay: float = RETRY_DELAY,
+        proxy_host: str | None = None,
+        proxy_port: int = 22,
+        proxy_user: str | None = None,
+        proxy_password: str | None = None,
+        proxy_pkey: str | bytes | None = None,
+        forward_ssh_agent: bool = True,
+        tunnel_timeout: float | None = None,
+    ) -> None:
+        super().__init__(
+            hosts, user=user, password=password, port=port, pkey=_validate_pkey(pkey),
+            allow_agent=allow_agent, num_retries=num_retries, timeout=timeout,
+            pool_size=pool_size, host_config=host_config, retry_delay=retry_delay,
+        )
+        self.proxy_host = proxy_host
+        self.proxy_port = proxy_port
+        self.proxy_user = proxy_user
+        self.proxy_password = proxy_password
+        self.proxy_pkey = _validate_pkey(proxy_pkey)
+        self.forward_ssh_agent = forward_ssh_agent
+        self.tunnel_timeout = tunnel_timeout
+
+    def run_command(  # type: ignore[override]
+        self,
+        command: str,
+        sudo: bool = False,
+        user: str | None = None,
+        stop_on_errors: bool = True,
+        use_pty: bool = False,
+        host_args: Any = None,
+        shell: str | None = None,
+        encoding: str = "utf-8",
+        timeout: float | None = None,
+        greenlet_timeout: float | None = None,
+    ) -> dict[str, HostOutput]:
+        """Run command on all hosts in parallel, honoring self.pool_size,
+        and return output dictionary.
+
+        This function will block until all commands have been received
+        by remote servers and then return immediately.
+
+        More explicitly, function will return after connection and
+        authentication establishment and after commands have been accepted by
+        successfully established SSH channels.
+
+        Any connection and/or authentication exceptions will be raised here
+        and need catching *unless* ``run_command`` is called with
+        ``stop_on_errors=False`` in which case exceptions are added to
+        individual host output instead.
+
+        :param command: Command to run
+        :type command: str
+        :param sudo: (Optional) Run with sudo. Defaults to False
+        :type sudo: bool
+        :param user: (Optional) User to run command as. Requires sudo access
+          for that user from the logged in user account.
+        :type user: str
+        :param stop_on_errors: (Optional) Raise exception on errors running
+          command. Defaults to True. With stop_on_errors set to False,
+          exceptions are instead added to output of `run_command`.
+        :type stop_on_errors: bool
+        :param shell: (Optional) Override shell to use to run command with.
+          Defaults to login user's defined shell. Use the shell's command
+          syntax, eg `shell='bash -c'` or `shell='zsh -c'`.
+        :type shell: str
+        :param use_pty: (Optional) Enable/Disable use of pseudo terminal
+          emulation. With a PTY, stdout and stderr are combined into stdout.
+          Defaults to False.
+        :type use_pty: bool
+        :param host_args: (Optional) Format command string with per-host
+          arguments in ``host_args``. ``host_args`` length must equal length
+          of host list - :py:class:`pssh.exceptions.HostArgumentException` is
+          raised otherwise
+        :type host_args: tuple or list
+        :param encoding: Encoding to use for output. Must be valid
+          `Python codec <https://docs.python.org/library/codecs.html>`_
+        :type encoding: str
+        :param timeout: (Optional) Timeout in seconds for reading from stdout
+          or stderr. Defaults to no timeout. Reading from stdout/stderr will
+          raise :py:class:`pssh.exceptions.Timeout`
+          after ``timeout`` number seconds if remote output is not ready.
+        :type timeout: int
+        :param greenlet_timeout: (Optional) Greenlet timeout setting.
+          Defaults to no timeout. If set, this function will raise
+          :py:class:`gevent.Timeout` after ``greenlet_timeout`` seconds if no
+          result is available from greenlets. Note that
+          :py:class:`gevent.Timeout` is a special class that inherits from
+          ``BaseException`` and thus **can not be caught** by
+          ``stop_on_errors=False``.
+        :type greenlet_timeout: float
+        :rtype: Dictionary with host as key and
+          :py:class:`pssh.output.HostOutput` as value as per
+          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+
+        :raises: :py:class:`pssh.exceptions.AuthenticationException` on
+          authentication error
+        :raises: :py:class:`pssh.exceptions.UnknownHostException` on DNS
+          resolution error
+        :raises: :py:class:`pssh.exceptions.ConnectionErrorException` on error
+          connecting
+        :raises: :py:class:`pssh.exceptions.HostArgumentException` on number
+          of host arguments not equal to number of hosts
+        :raises: :py:class:`TypeError` on not enough host arguments for cmd
+          string format
+        :raises: :py:class:`KeyError` on no host argument key in arguments
+          dict for cmd string format
+        :raises: :py:class:`pssh.exceptions.ProxyError` on errors connecting
+          to proxy if a proxy host has been set.
+        :raises: :py:class:`gevent.Timeout` on greenlet timeout. Gevent timeout
+          can not be caught by ``stop_on_errors=False``.
+        """
+        return super().run_command(
+            command, user=user, stop_on_errors=stop_on_errors, host_args=host_args,
+            use_pty=use_pty, shell=shell, encoding=encoding, sudo=sudo, timeout=timeout,
+            greenlet_timeout=greenlet_timeout,
+        )
+
+    def _make_ssh_client(self, host: str) -> SSHClient:
+        return SSHClient(
+            host,
+            user=self._host_setting(host, "user", self.user),
+            password=self._host_setting(host, "password", self.password),
+            port=self._host_setting(host, "port", self.port),
+            pkey=self._host_setting(host, "private_key", self.pkey),
+            num_retries=self.num_retries,
+            retry_delay=self.retry_delay,
+            allow_agent=self.allow_agent,
+            timeout=self.timeout,
+            forward_ssh_agent=self.forward_ssh_agent,
+        )
+
+    def _client_alive(self, client: Any) -> bool:
+        return client.session is not None
+
+    def join(self, output: dict, consume_output: bool = False, timeout: float | None = None) -> None:
+        """Wait until all remote commands in output have finished
+        and retrieve exit codes. Does *not* block other commands from
+        running in parallel.
+
+        Output not yet read is kept for the output generators, unless
+        ``consume_output`` is set.
+
+        :param output: Output of commands to join on
+        :type output: dict as returned by
+          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+        :param consume_output: Whether or not join should consume output
+          buffers. Output buffers will be empty after ``join`` if set
+          to ``True``. Must be set to ``True`` to allow host logger to log
+          output on call to ``join`` when host logger has been enabled.
+        :type consume_output: bool
+        :param timeout: Timeout in seconds if remote command is not yet
+          finished, for all hosts together.
+        :type timeout: int
+
+        :raises: :py:class:`pssh.exceptions.Timeout` on timeout requested and
+          reached with commands still running.
+        :rtype: ``None``
+        """
+        super().join(output, consume_output=consume_output, timeout=timeout)
+
+    def _join_host(self, host_out: HostOutput, consume_output: bool) -> None:
+        client = self._client_of(host_out)
+        if consume_output:
+            reader = gevent.spawn(_consume, host_out.stderr)
+            try:
+                _consume(host_out.stdout)
+                reader.get()
+            finally:
+                reader.kill()
+        client.wait_finished(host_out.channel)
+        host_out.exit_code = client.get_exit_status(host_out.channel)
+
+    def reset_output_generators(
+        self,
+        host_out: HostOutput,
+        timeout: float | None = None,
+        client: SSHClient | None = None,
+        channel: Any = None,
+        encoding: str = "utf-8",
+    ) -> tuple[Any, Any]:
+        """Reset output generators for host output.
+
+        The new generators resume where the old ones stopped; no output is
+        lost.
+
+        :param host_out: Host output
+        :type host_out: :py:class:`pssh.output.HostOutput`
+        :param client: (Optional) SSH client
+        :type client: :py:class:`pssh.ssh2_client.SSHClient`
+        :param channel: (Optional) SSH channel
+        :type channel: :py:class:`ssh2.channel.Channel`
+        :param timeout: (Optional) Timeout setting
+        :type timeout: int
+        :param encoding: (Optional) Encoding to use for output. Must be valid
+          `Python codec <https://docs.python.org/library/codecs.html>`_
+        :type encoding: str
+
+        :rtype: tuple(stdout, stderr)
+        """
+        client = client or self._client_of(host_out)
+        channel = channel or host_out.channel
+        if client is None or channel is None:
+            return host_out.stdout, host_out.stderr
+        stdout, stderr = client.output_streams(channel, timeout)
+        host_out.stdout = stdout
+        host_out.stderr = stderr
+        return stdout, stderr
+
+
+def _consume(lines: Any) -> None:
+    if lines is not None:
+        for _ in lines:
+            pass

@@ -1,0 +1,516 @@
+"""ssh2-python (libssh2) based non-blocking single host client.
+
+Every libssh2 call runs in non-blocking mode and waits through
+:mod:`pssh.clients.native._eagain`, so one gevent hub drives any number of
+clients: handshakes, authentications and reads of many hosts overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from gevent import Timeout as GTimeout
+from ssh2.exceptions import SSH2Error
+from ssh2.session import Session
+
+from ...constants import DEFAULT_RETRIES, RETRY_DELAY
+from ...exceptions import (
+    AuthenticationException,
+    ConnectionErrorException,
+    PKeyFileError,
+    SessionError,
+    Timeout,
+)
+from .._sock import open_socket
+from ..base_single import BaseSSHClient, make_command
+from ._eagain import eagain, eagain_write, read_chunk, try_read, wait_socket
+from ._errors import describe, map_errors
+from ._output import CHUNK, ChannelOutput, Stdin, StreamState
+from ._transfer import TransferMixin
+
+logger = logging.getLogger(__name__)
+host_logger = logging.getLogger("pssh.host_logger")
+
+DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa", "id_dsa", "identity")
+"""Key files under ``~/.ssh`` tried when no ``pkey`` is given, in this order."""
+
+_RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException)
+
+
+def _validate_pkey(pkey: Any) -> Any:
+    """A key path is expanded (``~``) and must exist; key contents (bytes)
+    pass through. :raises: :py:class:`pssh.exceptions.PKeyFileError`"""
+    if pkey is None or isinstance(pkey, (bytes, bytearray)):
+        return bytes(pkey) if pkey is not None else None
+    if not isinstance(pkey, (str, os.PathLike)):
+        raise PKeyFileError(
+            "Private key must be a file path or the key's contents as bytes, got %r",
+            type(pkey).__name__,
+        )
+    path = os.path.expanduser(os.fspath(pkey))
+    if not os.path.isfile(path):
+        raise PKeyFileError("No such private key file %s", path)
+    return path
+
+
+class SSHClient(TransferMixin, BaseSSHClient):
+    """ssh2-python (libssh2) based non-blocking SSH client.
+
+    :param host: Host name or IP to connect to.
+    :type host: str
+    :param user: User to connect as. Defaults to logged in user.
+    :type user: str
+    :param password: Password to use for password authentication.
+    :type password: str
+    :param port: SSH port to connect to. Defaults to SSH default (22)
+    :type port: int
+    :param pkey: Private key file path to use for authentication. Path must
+      be either absolute path or relative to user home directory like
+      ``~/<path>``. The key's contents as ``bytes`` are accepted too.
+    :type pkey: str or bytes
+    :param num_retries: (Optional) Number of connection and authentication
+      attempts before the client gives up. Defaults to 3.
+    :type num_retries: int
+    :param retry_delay: Number of seconds to wait between retries. Defaults
+      to :py:class:`pssh.constants.RETRY_DELAY`
+    :type retry_delay: int
+    :param timeout: SSH session timeout setting in seconds. This controls
+      timeout setting of authenticated SSH sessions: connecting, the
+      handshake, authentication and opening channels each give up after it.
+    :type timeout: int
+    :param allow_agent: (Optional) set to False to disable connecting to
+      the system's SSH agent
+    :type allow_agent: bool
+    :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
+      equivalent to `ssh -A` from the `ssh` command line utility.
+      Defaults to True if not set.
+    :type forward_ssh_agent: bool
+    :param proxy_host: Connection to host is via provided proxy host and
+      client should use self.proxy_host for connection attempts.
+    :type proxy_host: str
+
+    :raises: :py:class:`pssh.exceptions.PKeyFileError` on errors finding
+      provided private key.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        user: str | None = None,
+        password: str | None = None,
+        port: int | None = None,
+        pkey: str | bytes | None = None,
+        num_retries: int = DEFAULT_RETRIES,
+        retry_delay: float = RETRY_DELAY,
+        allow_agent: bool = True,
+        timeout: float | None = None,
+        forward_ssh_agent: bool = True,
+        proxy_host: str | None = None,
+        _auth_thread_pool: bool = True,
+    ) -> None:
+        super().__init__(
+            host, user=user, password=password, port=port, pkey=_validate_pkey(pkey),
+            num_retries=num_retries, retry_delay=retry_delay, allow_agent=allow_agent,
+            timeout=timeout, forward_ssh_agent=forward_ssh_agent, proxy_host=proxy_host,
+        )
+        self.session: Any = None
+        self.sock: Any = None
+        self._outputs: dict[int, ChannelOutput] = {}
+        self._init()
+
+    # -- connection -------------------------------------------------------
+
+    def _init(self) -> None:
+        self.retry.call(self._connect_once, retry_on=_RETRY_ON)
+
+    def _connect_once(self) -> None:
+        address = self.proxy_host or self.host
+        self.sock = open_socket(address, self.port, self.timeout)
+        try:
+            self.session = Session()
+            self.session.set_blocking(False)
+            with map_errors(self.host, "performing SSH handshake"):
+                self._eagain(self.session.handshake, self.sock, timeout=self.timeout)
+            self._check_host_key()
+            self.auth()
+        except BaseException:
+            self._close_socket()
+            raise
+
+    def _check_host_key(self) -> None:
+        """Hook for host key verification (see the security documentation)."""
+
+    def _close_socket(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = None
+        self.session = None
+
+    def disconnect(self) -> None:
+        """Disconnect session, close socket if needed."""
+        session, sock = self.session, self.sock
+        if session is not None and sock is not None:
+            try:
+                with GTimeout(self.timeout or 5):
+                    eagain(session, sock, session.disconnect)
+            except (GTimeout, SSH2Error, OSError) as exc:
+                logger.debug("Ignoring error disconnecting from %s: %s", self.host, exc)
+        self._outputs.clear()
+        self._close_socket()
+
+    def __enter__(self) -> SSHClient:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.disconnect()
+
+    # -- authentication ---------------------------------------------------
+
+    def auth(self) -> None:
+        """Authenticate: the given key (path or contents), else the SSH agent
+        and the default identities under ``~/.ssh``; then the password, if
+        one was given.
+
+        :raises: :py:class:`pssh.exceptions.AuthenticationException` when
+          no method succeeds, naming the methods tried.
+        """
+        tried: list[str] = []
+        if self.pkey is not None:
+            if self._try_auth(tried, "key %s" % self._pkey_name(), self._pkey_auth):
+                return
+        else:
+            if self.allow_agent and self._try_auth(tried, "agent", self._agent_auth):
+                return
+            for path in self._default_identities():
+                if self._try_auth(tried, "key %s" % path, self._file_auth, path):
+                    return
+        if self.password is not None and self._try_auth(tried, "password", self._password_auth):
+            return
+        raise AuthenticationException(
+            "No authentication method succeeded for %s@%s - tried: %s",
+            self.user, self.host, "; ".join(tried) or "nothing (no key, agent or password)",
+            host=self.host,
+        )
+
+    def _pkey_name(self) -> str:
+        return self.pkey if isinstance(self.pkey, str) else "<from memory>"
+
+    def _try_auth(self, tried: list[str], label: str, func: Any, *args: Any) -> bool:
+        try:
+            with map_errors(self.host, "authenticating with %s" % label, auth=True):
+                func(*args)
+        except AuthenticationException as exc:
+            cause = exc.__cause__
+            tried.append("%s (%s)" % (label, describe(cause) if cause else exc))
+            return False
+        return True
+
+    def _pkey_auth(self) -> None:
+        if isinstance(self.pkey, bytes):
+            self._eagain(
+                self.session.userauth_publickey_frommemory, self.user, self.pkey,
+                timeout=self.timeout,
+            )
+        else:
+            self._file_auth(self.pkey)
+
+    def _file_auth(self, path: str) -> None:
+        pub = path + ".pub"
+        self._eagain(
+            self.session.userauth_publickey_fromfile, self.user, path, "",
+            pub if os.path.isfile(pub) else None, timeout=self.timeout,
+        )
+
+    def _agent_auth(self) -> None:
+        if not os.environ.get("SSH_AUTH_SOCK"):
+            raise AuthenticationException("no SSH_AUTH_SOCK set", host=self.host)
+        agent = self.session.agent_init()
+        try:
+            agent.connect()
+            agent.list_identities()
+            identities = agent.get_identities()
+            for identity in identities:
+                try:
+                    self._eagain(agent.userauth, self.user, identity, timeout=self.timeout)
+                except SSH2Error:
+                    continue
+                return
+            raise AuthenticationException(
+                "agent offered %d key(s), none accepted", len(identities), host=self.host
+            )
+        finally:
+            agent.disconnect()
+
+    def _default_identities(self) -> Iterator[str]:
+        ssh_dir = os.path.expanduser("~/.ssh")
+        for name in DEFAULT_IDENTITIES:
+            path = os.path.join(ssh_dir, name)
+            if os.path.isfile(path):
+                yield path
+
+    def _password_auth(self) -> None:
+        self._eagain(self.session.userauth_password, self.user, self.password, timeout=self.timeout)
+
+    # -- waiting ----------------------------------------------------------
+
+    def _eagain(self, func: Any, *args: Any, timeout: float | None = None) -> Any:
+        try:
+            return eagain(self.session, self.sock, func, *args, timeout=timeout)
+        except Timeout as exc:
+            raise Timeout(
+                "Timed out after %s seconds waiting on host %s", timeout, self.host, host=self.host
+            ) from exc
+
+    def _require_session(self) -> None:
+        if self.session is None:
+            raise SessionError(
+                "Client for host %s is disconnected", self.host, host=self.host
+            )
+
+    # -- channels and commands --------------------------------------------
+
+    def open_session(self) -> Any:
+        """Open new channel from session.
+
+        :rtype: :py:class:`ssh2.channel.Channel`
+        """
+        self._require_session()
+        with map_errors(self.host, "opening a channel"):
+            channel = self._eagain(self.session.open_session, timeout=self.timeout)
+        if self.forward_ssh_agent:
+            try:
+                with map_errors(self.host, "requesting agent forwarding"):
+                    self._eagain(channel.request_auth_agent, timeout=self.timeout)
+            except SessionError as exc:
+                logger.debug("Agent forwarding not available on %s: %s", self.host, exc)
+        return channel
+
+    def execute(self, cmd: str, use_pty: bool = False, channel: Any = None) -> Any:
+        """Execute command on remote server.
+
+        :param cmd: Command to execute.
+        :type cmd: str
+        :param use_pty: Whether or not to obtain a PTY on the channel.
+        :type use_pty: bool
+        :param channel: Use provided channel for execute rather than creating
+          a new one.
+        :type channel: :py:class:`ssh2.channel.Channel`
+        :rtype: :py:class:`ssh2.channel.Channel`
+        """
+        channel = self.open_session() if channel is None else channel
+        with map_errors(self.host, "executing command"):
+            if use_pty:
+                self._eagain(channel.pty, timeout=self.timeout)
+            self._eagain(channel.execute, cmd, timeout=self.timeout)
+        return channel
+
+    def run_command(
+        self,
+        command: str,
+        sudo: bool = False,
+        user: str | None = None,
+        use_pty: bool = False,
+        shell: str | None = None,
+        encoding: str = "utf-8",
+        timeout: float | None = None,
+    ) -> tuple[Any, str, Iterator[str], Iterator[str], Stdin]:
+        """Run remote command.
+
+        :param command: Command to run.
+        :type command: str
+        :param sudo: Run command via sudo as super-user.
+        :type sudo: bool
+        :param user: Run command as user via sudo
+        :type user: str
+        :param use_pty: Whether or not to obtain a PTY on the channel.
+        :type use_pty: bool
+        :param shell: (Optional) Override shell to use to run command with.
+          Defaults to login user's defined shell. Use the shell's command
+          syntax, eg `shell='bash -c'` or `shell='zsh -c'`.
+        :type shell: str
+        :param encoding: Encoding to use for output. Must be valid
+          `Python codec <https://docs.python.org/library/codecs.html>`_
+        :type encoding: str
+        :param timeout: (Optional) Seconds without output after which reading
+          stdout or stderr raises :py:class:`pssh.exceptions.Timeout`.
+        :type timeout: float
+
+        :rtype: (channel, host, stdout, stderr, stdin) tuple.
+        """
+        "".encode(encoding)  # an unknown codec fails here, before anything runs
+        channel = self.execute(make_command(command, sudo, user, shell), use_pty=use_pty)
+        out = ChannelOutput(channel, encoding, timeout)
+        self._outputs[id(channel)] = out
+        stdout = self._iter_lines(out, out.stdout, timeout)
+        stderr = self._iter_lines(out, out.stderr, timeout)
+        return channel, self.host, stdout, stderr, Stdin(self, channel, encoding)
+
+    def _output_of(self, channel: Any) -> ChannelOutput:
+        out = self._outputs.get(id(channel))
+        if out is None:
+            out = self._outputs[id(channel)] = ChannelOutput(channel)
+        return out
+
+    def output_streams(
+        self, channel: Any, timeout: float | None = None
+    ) -> tuple[Iterator[str], Iterator[str]]:
+        """Fresh stdout and stderr line generators for ``channel``, resuming
+        where earlier ones stopped (used to restart output after a timeout)."""
+        out = self._output_of(channel)
+        if timeout is None:
+            timeout = out.timeout
+        return self._iter_lines(out, out.stdout, timeout), self._iter_lines(out, out.stderr, timeout)
+
+    def read_output(self, channel: Any, timeout: float | None = None) -> Iterator[str]:
+        """Read standard output buffer from channel.
+
+        A generator of decoded lines.
+
+        :param channel: Channel to read output from.
+        :type channel: :py:class:`ssh2.channel.Channel`
+        :param timeout: Seconds without output before
+          :py:class:`pssh.exceptions.Timeout` is raised.
+        """
+        out = self._output_of(channel)
+        return self._iter_lines(out, out.stdout, timeout)
+
+    def read_stderr(self, channel: Any, timeout: float | None = None) -> Iterator[str]:
+        """Read standard error buffer from channel.
+
+        :param channel: Channel to read output from.
+        :type channel: :py:class:`ssh2.channel.Channel`
+        """
+        out = self._output_of(channel)
+        return self._iter_lines(out, out.stderr, timeout)
+
+    def _iter_lines(
+        self, out: ChannelOutput, stream: StreamState, timeout: float | None
+    ) -> Iterator[str]:
+        lines = stream.splitter.lines
+        host = self.host
+        log = host_logger.info if host_logger.isEnabledFor(logging.INFO) else None
+        while True:
+            if lines:
+                if log is None:
+                    while lines:
+                        yield lines.popleft()
+                else:
+                    while lines:
+                        line = lines.popleft()
+                        log("[%s]\t%s", host, line)
+                        yield line
+                continue
+            if stream.feed_pending():
+                continue
+            if stream.closed:
+                self._release(out)
+                return
+            stream.take(self._read_chunk(stream, timeout))
+
+    def _read_chunk(self, stream: StreamState, timeout: float | None) -> bytes:
+        if self.session is None:
+            return b""
+        try:
+            with map_errors(self.host, "reading output"):
+                return read_chunk(self.session, self.sock, stream.read, CHUNK, timeout)
+        except Timeout:
+            raise Timeout(
+                "No output from host %s for %s seconds", self.host, timeout, host=self.host
+            ) from None
+
+    def _write(self, channel: Any, data: bytes) -> None:
+        with map_errors(self.host, "writing to stdin"):
+            for start in range(0, len(data), CHUNK):
+                eagain_write(self.session, self.sock, channel.write, data[start : start + CHUNK])
+
+    def _send_eof(self, channel: Any) -> None:
+        with map_errors(self.host, "closing stdin"):
+            self._eagain(channel.send_eof)
+
+    # -- completion -------------------------------------------------------
+
+    def wait_finished(self, channel: Any, timeout: float | None = None) -> None:
+        """Wait for EOF from channel and close channel.
+
+        Used to wait for remote command completion and be able to gather
+        exit code. Output not yet read is kept for the output generators.
+
+        :param channel: The channel to use.
+        :type channel: :py:class:`ssh2.channel.Channel`
+        :param timeout: Seconds to wait at most.
+        :raises: :py:class:`pssh.exceptions.Timeout` when the command has not
+          finished within ``timeout`` seconds.
+        """
+        self._finish(channel, keep_output=True, timeout=timeout)
+
+    def _finish(self, channel: Any, keep_output: bool, timeout: float | None) -> None:
+        if channel is None or self.session is None:
+            return
+        out = self._output_of(channel)
+        expired = Timeout(
+            "Command on host %s still running after %s seconds", self.host, timeout, host=self.host
+        )
+        with GTimeout(timeout, expired):
+            self._drain(out, keep_output)
+            self.close_channel(channel)
+
+    def _drain(self, out: ChannelOutput, keep_output: bool) -> None:
+        """Read both streams until the remote side ends them, keeping (or
+        dropping) what arrives, so the remote command never stalls on a full
+        window while we wait for it."""
+        streams = (out.stdout, out.stderr)
+        with map_errors(self.host, "waiting for command to finish"):
+            while not out.finished:
+                progressed = False
+                for stream in streams:
+                    if stream.done:
+                        continue
+                    data = try_read(stream.read, CHUNK)
+                    if data is None:
+                        continue
+                    progressed = True
+                    if data and not keep_output:
+                        continue
+                    stream.take(data)
+                if not progressed:
+                    wait_socket(self.session, self.sock)
+
+    def close_channel(self, channel: Any) -> None:
+        """Close channel: the remote side sees its end; with a PTY, the
+        running command is terminated.
+
+        :param channel: The channel to close.
+        :type channel: :py:class:`ssh2.channel.Channel`
+        """
+        if self.session is None:
+            return
+        with map_errors(self.host, "closing channel"):
+            self._eagain(channel.close)
+            self._eagain(channel.wait_closed)
+        out = self._output_of(channel)
+        out.stdout.done = out.stderr.done = out.closed = True
+        self._release(out)
+
+    def _release(self, out: ChannelOutput) -> None:
+        """Forget a command's state once it is closed and fully read."""
+        if out.exhausted and self._outputs.get(id(out.channel)) is out:
+            del self._outputs[id(out.channel)]
+
+    def get_exit_status(self, channel: Any) -> int | None:
+        """Exit status of a finished command (one that has been waited for
+        with :py:meth:`wait_finished`), ``None`` if not finished."""
+        if channel is None:
+            return None
+        out = self._outputs.get(id(channel))
+        if out is not None and not out.closed:
+            return None
+        if out is None and not channel.eof():
+            return None
+        return channel.get_exit_status()
+
+    def finished(self, channel: Any) -> bool:
+        """Whether the command on ``channel`` has finished, without waiting."""
+        return channel is None or bool(channel.eof())

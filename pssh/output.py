@@ -1,0 +1,76 @@
+"""Output module of ParallelSSH"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_FIELDS = ("host", "cmd", "channel", "stdout", "stderr", "stdin", "exit_code", "exception")
+
+
+class HostOutput(dict):
+    """Class to hold host output
+
+    Attributes and dictionary keys mirror each other; dictionary-style access
+    (``output[host]['stdout']``) is kept for backwards compatibility and is
+    deprecated in favour of attributes (``output[host].stdout``).
+
+    :param host: Host name output is for
+    :type host: str
+    :param cmd: Command execution object
+    :type cmd: :py:class:`gevent.Greenlet`
+    :param channel: SSH channel used for command execution
+    :type channel: :py:class:`socket.socket` compatible object
+    :param stdout: Standard output buffer
+    :type stdout: generator
+    :param stderr: Standard error buffer
+    :type stderr: generator
+    :param stdin: Standard input buffer
+    :type stdin: :py:func:`file`-like object
+    :param exit_code: Exit code of command
+    :type exit_code: int or None
+    :param exception: Exception from host if any
+    :type exception: Exception or None
+    """
+
+    __slots__ = _FIELDS
+
+    def __init__(
+        self,
+        host: str,
+        cmd: Any,
+        channel: Any,
+        stdout: Any,
+        stderr: Any,
+        stdin: Any,
+        exit_code: int | None = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        super().__init__()
+        values = (host, cmd, channel, stdout, stderr, stdin, exit_code, exception)
+        for name, value in zip(_FIELDS, values):
+            self[name] = value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        dict.__setitem__(self, name, value)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in _FIELDS:
+            object.__setattr__(self, key, value)
+        dict.__setitem__(self, key, value)
+
+    def update(self, update_dict: Any = (), **kwargs: Any) -> None:  # type: ignore[override]
+        """Override of dict update function for backwards compatibility"""
+        for key, value in dict(update_dict, **kwargs).items():
+            self[key] = value
+
+    def __repr__(self) -> str:
+        return (
+            f"\thost={self.host}{chr(10)}\texit_code={self.exit_code}{chr(10)}"
+            f"\tcmd={self.cmd}{chr(10)}\tchannel={self.channel}{chr(10)}"
+            f"\tstdout={self.stdout}{chr(10)}\tstderr={self.stderr}{chr(10)}"
+            f"\tstdin={self.stdin}{chr(10)}\texception={self.exception}{chr(10)}"
+        )
+
+    def __str__(self) -> str:
+        return self.__repr__()
