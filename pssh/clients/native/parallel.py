@@ -302,6 +302,71 @@ class ParallelSSHClient(BaseParallelSSHClient):
         host_out.stderr = stderr
         return stdout, stderr
 
+    def scp_send(
+        self, local_file: str, remote_file: str, recurse: bool = False, copy_args: Any = None
+    ) -> list[gevent.Greenlet]:
+        """Copy local file to remote file in parallel via SCP.
+
+        Like :py:meth:`copy_file`, returns greenlets to join; exceptions
+        (:py:class:`pssh.exceptions.SCPError` among them) are raised by
+        ``gevent.joinall(greenlets, raise_error=True)`` or ``.get()``.
+
+        :param local_file: Local filepath to copy to remote host
+        :type local_file: str
+        :param remote_file: Remote filepath on remote host to copy file to
+        :type remote_file: str
+        :param recurse: Whether or not to descend into directories recursively.
+        :type recurse: bool
+        :param copy_args: (Optional) per-host format arguments for both paths
+        :type copy_args: tuple or list
+        :rtype: list(:py:class:`gevent.Greenlet`)
+        """
+        return [
+            self._spawn_per_host(host, self._scp_send, host, local, remote, recurse)
+            for host, (local, remote) in self._copy_targets(copy_args, local_file, remote_file)
+        ]
+
+    def _scp_send(self, host: str, local_file: str, remote_file: str, recurse: bool) -> None:
+        self._get_client(host).scp_send(local_file, remote_file, recurse=recurse)
+
+    def scp_recv(
+        self,
+        remote_file: str,
+        local_file: str,
+        recurse: bool = False,
+        copy_args: Any = None,
+        suffix_separator: str = "_",
+    ) -> list[gevent.Greenlet]:
+        """Copy remote file(s) in parallel via SCP as
+        ``<local_file><suffix_separator><host>``.
+
+        Like :py:meth:`copy_remote_file`, returns greenlets to join.
+
+        :param remote_file: remote filepath to copy to local host
+        :type remote_file: str
+        :param local_file: local filepath on local host to copy file to
+        :type local_file: str
+        :param recurse: whether or not to recurse
+        :type recurse: bool
+        :param copy_args: (Optional) per-host format arguments for both paths;
+          ``suffix_separator`` has no meaning when it is given
+        :type copy_args: tuple or list
+        :param suffix_separator: Separator between file name and host
+        :type suffix_separator: str
+        :rtype: list(:py:class:`gevent.Greenlet`)
+        """
+        greenlets = []
+        for host, (remote, local) in self._copy_targets(copy_args, remote_file, local_file):
+            if copy_args is None:
+                local = "%s%s%s" % (local, suffix_separator, host)
+            greenlets.append(
+                self._spawn_per_host(host, self._scp_recv, host, remote, local, recurse)
+            )
+        return greenlets
+
+    def _scp_recv(self, host: str, remote_file: str, local_file: str, recurse: bool) -> None:
+        self._get_client(host).scp_recv(remote_file, local_file, recurse=recurse)
+
 
 def _consume(lines: Any) -> None:
     if lines is not None:
