@@ -57,8 +57,19 @@ class _StdoutHandler(logging.StreamHandler):
     daemonisation, notebooks).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, owner: str) -> None:
         super().__init__(sys.stdout)
+        self._owner = owner
+
+    def filter(self, record: logging.LogRecord) -> Any:
+        # A record from a descendant logger that has its own stdout handler
+        # was printed there already (host_logger under pssh, for example).
+        lg: logging.Logger | None = logging.getLogger(record.name)
+        while lg is not None and lg.name != self._owner:
+            if any(isinstance(h, _StdoutHandler) for h in lg.handlers):
+                return False
+            lg = lg.parent
+        return super().filter(record)
 
     @property
     def stream(self) -> Any:
@@ -76,7 +87,7 @@ def _enable_stdout_logging(_logger: logging.Logger, level: int, fmt: str) -> Non
         if isinstance(handler, _StdoutHandler):
             handler.setFormatter(logging.Formatter(fmt))
             return
-    handler = _StdoutHandler()
+    handler = _StdoutHandler(_logger.name)
     handler.setFormatter(logging.Formatter(fmt))
     _logger.addHandler(handler)
 
@@ -102,13 +113,13 @@ def enable_host_logger() -> None:
     becomes available.
 
     Lines are printed as ``[<host>]\\t<line>``, for example
-    ``[localhost]\\tLinux``. The host logger stops propagating to the ``pssh``
-    logger so that a line is not printed twice when both are enabled.
+    ``[localhost]\\tLinux``. Records still propagate to the ``pssh`` logger
+    and its parents, but a stdout handler added by :func:`enable_logger` does
+    not print them a second time.
 
     :rtype: None
     """
     _enable_stdout_logging(host_logger, logging.INFO, _HOST_LOG_FORMAT)
-    host_logger.propagate = False
 
 
 # ---------------------------------------------------------------------------

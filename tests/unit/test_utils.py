@@ -86,12 +86,34 @@ def test_host_logger_line_format(restore_loggers, capsys):
     assert capsys.readouterr().out == "[localhost]\tLinux\n"
 
 
-def test_host_logger_not_duplicated_by_pssh_logger(restore_loggers, capsys):
+@pytest.mark.parametrize("pssh_first", [True, False])
+def test_host_logger_not_duplicated_by_pssh_logger(restore_loggers, capsys, pssh_first):
+    if pssh_first:
+        enable_logger(pssh.logger)
+        enable_host_logger()
+    else:
+        enable_host_logger()
+        enable_logger(pssh.logger)
+    pssh.host_logger.info("[%s]\t%s", "host1", "line")
+    pssh.logger.info("library message")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "[host1]\tline"
+    assert len(out) == 2
+    assert out[1].endswith("library message")
+
+
+def test_host_lines_reach_pssh_logger_when_host_logger_not_enabled(restore_loggers, capsys):
     enable_logger(pssh.logger)
-    enable_host_logger()
     pssh.host_logger.info("[%s]\t%s", "host1", "line")
     out = capsys.readouterr().out
-    assert out == "[host1]\tline\n"
+    assert out.count("[host1]\tline") == 1
+
+
+def test_host_logger_still_propagates(restore_loggers, caplog):
+    enable_host_logger()
+    with caplog.at_level(logging.INFO):
+        pssh.host_logger.info("[%s]\t%s", "host1", "line")
+    assert [r.getMessage() for r in caplog.records] == ["[host1]\tline"]
 
 
 # --------------------------------------------------------------------------
