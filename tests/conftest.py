@@ -1,0 +1,183 @@
+"""Session-wide fixtures: throwaway OpenSSH servers, an ssh-agent and the login account.
+
+All servers are real ``/usr/sbin/sshd`` processes started by :mod:`embedded_server.openssh`
+on free ports, so several test sessions can run on one machine at once. Fixtures:
+
+``sshd``
+    :class:`~embedded_server.openssh.ServerConfig` for 4 hosts, 127.0.0.2 .. 127.0.0.5, on one
+    port (``sshd.host`` is 127.0.0.2). Log in as ``sshd.user`` with ``pkey=sshd.pkey`` (ed25519;
+    ``rsa_pkey``/``ecdsa_pkey`` also authorised) or ``password=sshd.password``.
+``sshd_group``
+    the :class:`~embedded_server.openssh.ServerGroup` behind ``sshd`` (logs, ``server_for``).
+``sshd_many``
+    100 hosts, 127.0.0.2 .. 127.0.0.101, on one port (7 sshd processes); started on first use.
+``proxy_sshd``
+    an independent server on 127.0.0.50 with its own port, for proxy/tunnel tests; its log
+    (``proxy_sshd.log_path``, ``LogLevel VERBOSE``) shows the forwarded connections.
+``ssh_agent``
+    socket path of an ``ssh-agent`` holding the ed25519 user key. ``SSH_AUTH_SOCK`` is removed
+    from the environment at session start; tests opt in with
+    ``monkeypatch.setenv("SSH_AUTH_SOCK", ssh_agent)``.
+``sshd_factory``
+    function-scoped: ``sshd_factory(count=1, first="127.0.0.60", extra_config=())`` starts a
+    private :class:`~embedded_server.openssh.ServerGroup` (stopped after the test), for tests
+    that restart or stop servers (``group.restart_with_new_host_key()``, ``group.stop()``);
+    ``group.config()`` gives its ServerConfig.
+``remote_dir``
+    function-scoped: a fresh empty folder owned by the login user (inside its home), for
+    remote-side paths of copy tests; removed after the test.
+
+The login user is ``pssh-test`` when the tests run as root (root's own shell start-up is
+slow), otherwise the current user; see :func:`embedded_server.openssh.ensure_test_user`.
+Everything is stopped at session end, and by :mod:`atexit` on interruption.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+_TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from embedded_server.openssh import (  # noqa: E402
+    KeySet,
+    ServerConfig,
+    ServerGroup,
+    TestUser,
+    ensure_test_user,
+    generate_keys,
+    host_addresses,
+    make_temp_dir,
+    remove_temp_dir,
+    start_agent,
+    start_servers,
+)
+
+SSHD_HOSTS = host_addresses(4, "127.0.0.2")
+MANY_HOSTS = host_addresses(100, "127.0.0.2")
+PROXY_HOSTS = ["127.0.0.50"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A developer's own agent must never take part in (or rescue) authentication tests.
+    os.environ.pop("SSH_AUTH_SOCK", None)
+
+
+@pytest.fixture(scope="session")
+def ssh_keys() -> Iterator[KeySet]:
+    """Host keys and user key pairs (ed25519, rsa, ecdsa) for the whole session."""
+    keys_dir = make_temp_dir("pssh-keys-")
+    try:
+        yield generate_keys(keys_dir)
+    finally:
+        remove_temp_dir(keys_dir)
+
+
+@pytest.fixture(scope="session")
+def test_user() -> TestUser:
+    """The account the servers log in as (``pssh-test`` as root, else the current user)."""
+    return ensure_test_user()
+
+
+def _serve(addresses: Sequence[str], keys: KeySet, user: TestUser) -> Iterator[ServerGroup]:
+    workdir = make_temp_dir("pssh-sshd-")
+    group = None
+    try:
+        group = start_servers(addresses, keys, workdir=workdir, user=user)
+        yield group
+    finally:
+        if group is not None:
+            group.stop()
+        remove_temp_dir(workdir)
+
+
+@pytest.fixture(scope="session")
+def sshd_group(ssh_keys: KeySet, test_user: TestUser) -> Iterator[ServerGroup]:
+    """The server group behind :func:`sshd` (4 hosts, one sshd process)."""
+    yield from _serve(SSHD_HOSTS, ssh_keys, test_user)
+
+
+@pytest.fixture(scope="session")
+def sshd(sshd_group: ServerGroup) -> ServerConfig:
+    """4 hosts, 127.0.0.2 .. 127.0.0.5, on one free port."""
+    return sshd_group.config()
+
+
+@pytest.fixture(scope="session")
+def sshd_many_group(ssh_keys: KeySet, test_user: TestUser) -> Iterator[ServerGroup]:
+    """The server group behind :func:`sshd_many` (100 hosts, 7 sshd processes)."""
+    yield from _serve(MANY_HOSTS, ssh_keys, test_user)
+
+
+@pytest.fixture(scope="session")
+def sshd_many(sshd_many_group: ServerGroup) -> ServerConfig:
+    """100 hosts, 127.0.0.2 .. 127.0.0.101, on one free port."""
+    return sshd_many_group.config()
+
+
+@pytest.fixture(scope="session")
+def proxy_sshd_group(ssh_keys: KeySet, test_user: TestUser) -> Iterator[ServerGroup]:
+    """The server group behind :func:`proxy_sshd`."""
+    yield from _serve(PROXY_HOSTS, ssh_keys, test_user)
+
+
+@pytest.fixture(scope="session")
+def proxy_sshd(proxy_sshd_group: ServerGroup) -> ServerConfig:
+    """An independent server on 127.0.0.50 with its own free port (proxy/tunnel tests)."""
+    return proxy_sshd_group.config()
+
+
+@pytest.fixture(scope="session")
+def ssh_agent(ssh_keys: KeySet) -> Iterator[str]:
+    """``SSH_AUTH_SOCK`` of an agent holding the ed25519 user key (not set in the env)."""
+    agent = start_agent([ssh_keys.pkey])
+    try:
+        yield agent.sock
+    finally:
+        agent.stop()
+
+
+@pytest.fixture
+def sshd_factory(ssh_keys: KeySet, test_user: TestUser) -> Iterator[Callable[..., ServerGroup]]:
+    """Start private server groups that live until the end of the test."""
+    groups: list[ServerGroup] = []
+    workdir = make_temp_dir("pssh-sshd-")
+
+    def factory(
+        count: int = 1, first: str = "127.0.0.60", extra_config: Sequence[str] = ()
+    ) -> ServerGroup:
+        sub = tempfile.mkdtemp(dir=workdir)
+        group = start_servers(
+            host_addresses(count, first), ssh_keys, workdir=sub, extra_config=extra_config,
+            user=test_user,
+        )  # fmt: skip
+        groups.append(group)
+        return group
+
+    try:
+        yield factory
+    finally:
+        for group in groups:
+            group.stop()
+        remove_temp_dir(workdir)
+
+
+@pytest.fixture
+def remote_dir(test_user: TestUser) -> Iterator[str]:
+    """A fresh empty folder owned by the login user, inside its home."""
+    path = tempfile.mkdtemp(prefix="pssh-remote-", dir=test_user.home)
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(test_user.name)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
