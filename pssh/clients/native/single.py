@@ -489,7 +489,10 @@ class SSHClient(TransferMixin, BaseSSHClient):
             return
         with map_errors(self.host, "closing channel"):
             self._eagain(channel.close)
-            self._eagain(channel.wait_closed)
+            if channel.eof():
+                # libssh2 can wait for the remote close only after its EOF;
+                # a command still running is left to the server to end.
+                self._eagain(channel.wait_closed)
         out = self._output_of(channel)
         out.stdout.done = out.stderr.done = out.closed = True
         self._release(out)
