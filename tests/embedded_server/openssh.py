@@ -219,7 +219,8 @@ class OpenSSHServer:
         self.stopped_pids: list[int] = []
 
     def __repr__(self) -> str:
-        state = f"pid={self.proc.pid}" if self.running else "stopped"
+        proc = self.proc
+        state = f"pid={proc.pid}" if proc is not None and proc.poll() is None else "stopped"
         return f"<OpenSSHServer {self.addresses[0]}..({len(self.addresses)}):{self.port} {state}>"
 
     @property

@@ -215,7 +215,8 @@ def test_stop_leaves_no_sshd(sshd_factory) -> None:
     try:
         assert client.stdout is not None
         assert client.stdout.readline() == "started\n"
-        assert sshd_cmdlines(server.config_path) == [server.proc.pid]
+        assert server.proc is not None
+        assert server.proc.pid in sshd_cmdlines(server.config_path)
         group.stop()
         assert not group.running
         assert len(server.stopped_pids) > 1  # master + connection children
