@@ -127,8 +127,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
         self.retry.call(self._connect_once, retry_on=_RETRY_ON)
 
     def _connect_once(self) -> None:
-        address = self.proxy_host or self.host
-        self.sock = open_socket(address, self.port, self.timeout)
+        self.sock = self._open_socket()
         try:
             self.session = Session()
             self.session.set_blocking(False)
@@ -139,6 +138,13 @@ class SSHClient(TransferMixin, BaseSSHClient):
         except BaseException:
             self._close_socket()
             raise
+
+    def _open_socket(self) -> Any:
+        """A connected socket for one connection attempt: to ``proxy_host``
+        (when given) or ``host``, at ``port``. A subclass may return another
+        socket-like object with a ``fileno()``, e.g. one end of a tunnel
+        through a proxy (:mod:`pssh.clients.native.tunnel`)."""
+        return open_socket(self.proxy_host or self.host, self.port, self.timeout)
 
     def _check_host_key(self) -> None:
         """Hook for host key verification (see the security documentation)."""
