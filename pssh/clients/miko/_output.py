@@ -1,0 +1,153 @@
+"""Per-command output state for the paramiko client.
+
+paramiko only returns SSH window space to the server as output is read off
+a channel, and stdout and stderr share one window. A command whose output
+nobody reads (yet) would therefore stall once the window is full, and reading
+only stdout could wait forever behind unread stderr. So each stream of each
+command gets a *pump*: a greenlet that reads the stream as it arrives and
+turns it into lines. The user's ``stdout``/``stderr`` generators, ``join``
+and the host logger take lines from the pumps; what is not taken stays
+available, so a generator stopped by a timeout can be replaced by a fresh one
+that resumes exactly where the old one stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import gevent
+from gevent.event import Event
+
+from ...exceptions import Timeout
+from .._lines import LineSplitter
+from ._errors import map_errors
+
+CHUNK = 256 * 1024
+host_logger = logging.getLogger("pssh.host_logger")
+
+
+class StreamPump:
+    """Reads one stream of a channel into lines until end of stream."""
+
+    __slots__ = ("splitter", "done", "error", "_event", "_greenlet")
+
+    def __init__(self, recv: Callable[[int], bytes], encoding: str) -> None:
+        self.splitter = LineSplitter(encoding)
+        self.done = False
+        self.error: BaseException | None = None
+        self._event = Event()
+        self._greenlet = gevent.spawn(self._run, recv)
+
+    def _run(self, recv: Callable[[int], bytes]) -> None:
+        feed = self.splitter.feed
+        try:
+            while True:
+                data = recv(CHUNK)
+                if not data:
+                    break
+                feed(data)
+                self._event.set()
+        except Exception as exc:  # handed to whoever reads the stream next
+            self.error = exc
+        finally:
+            self.splitter.close()
+            self.done = True
+            self._event.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for more lines or the end of the stream; ``False`` on timeout."""
+        if self.splitter.lines or self.done:
+            return True
+        self._event.clear()
+        return self._event.wait(timeout)
+
+    def wait_done(self) -> None:
+        """Wait until the stream has ended (lines not taken are kept)."""
+        self._greenlet.join()
+
+    def stop(self) -> None:
+        """Stop reading (the channel is going away)."""
+        self._greenlet.kill(block=False)
+
+
+class ChannelOutput:
+    """Both streams of one command's channel."""
+
+    __slots__ = ("channel", "stdout", "stderr", "timeout")
+
+    def __init__(self, channel: Any, encoding: str, timeout: float | None) -> None:
+        self.channel = channel
+        self.timeout = timeout
+        self.stdout = StreamPump(channel.recv, encoding)
+        self.stderr = StreamPump(channel.recv_stderr, encoding)
+
+    @property
+    def done(self) -> bool:
+        """Both streams have ended."""
+        return self.stdout.done and self.stderr.done
+
+    def wait_done(self) -> None:
+        """Wait until both streams have ended."""
+        self.stdout.wait_done()
+        self.stderr.wait_done()
+
+    def stop(self) -> None:
+        """Stop both pumps."""
+        self.stdout.stop()
+        self.stderr.stop()
+
+
+def iter_lines(
+    host: str, pump: StreamPump, timeout: float | None, prefix: str = ""
+) -> Iterator[str]:
+    """Lines of one stream as they arrive, logged to ``host_logger``.
+
+    :raises: :py:class:`pssh.exceptions.Timeout` when no line arrives within
+      ``timeout`` seconds; errors of the connection, mapped to
+      :mod:`pssh.exceptions`, at the end of the stream.
+    """
+    lines = pump.splitter.lines
+    log = host_logger.info if host_logger.isEnabledFor(logging.INFO) else None
+    while True:
+        while lines:
+            line = lines.popleft()
+            if log is not None:
+                log("[%s]%s\t%s", host, prefix, line)
+            yield line
+        if pump.done:
+            if pump.error is not None:
+                error, pump.error = pump.error, None
+                with map_errors(host, "reading output"):
+                    raise error
+            return
+        if not pump.wait(timeout):
+            raise Timeout("No output from host %s for %s seconds", host, timeout, host=host)
+
+
+class Stdin:
+    """File-like writer to a command's standard input."""
+
+    def __init__(self, host: str, channel: Any, encoding: str = "utf-8") -> None:
+        self.host = host
+        self.channel = channel
+        self.encoding = encoding
+
+    def write(self, data: str | bytes) -> None:
+        """Send ``data`` (text is encoded with the command's encoding)."""
+        if isinstance(data, str):
+            data = data.encode(self.encoding)
+        with map_errors(self.host, "writing to stdin"):
+            self.channel.sendall(data)
+
+    def flush(self) -> None:
+        """Writes are sent at once; kept for file-like compatibility."""
+
+    def close(self) -> None:
+        """Send end-of-file: the remote command sees its input end."""
+        with map_errors(self.host, "closing stdin"):
+            self.channel.shutdown_write()
+
+    def __repr__(self) -> str:
+        return f"<Stdin for {self.host}>"

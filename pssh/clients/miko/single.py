@@ -1,0 +1,484 @@
+"""Paramiko based single host client.
+
+paramiko does blocking network I/O only; importing :mod:`pssh.clients.miko`
+monkey patches the standard library with gevent so that its blocking calls
+yield to the event loop, and many clients run concurrently in one thread.
+
+The TCP connection is opened by :func:`pssh.clients._sock.open_socket` (or,
+through a proxy host, is a ``direct-tcpip`` channel of a connection to the
+proxy) and handed to :meth:`paramiko.client.SSHClient.connect` as ``sock``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import shlex
+import weakref
+from collections.abc import Iterator
+from typing import IO, Any, Union
+
+import paramiko
+from gevent import Timeout as GTimeout
+from paramiko.agent import AgentRequestHandler
+
+from ...constants import DEFAULT_RETRIES, RETRY_DELAY
+from ...exceptions import (
+    AuthenticationException,
+    ConnectionErrorException,
+    PKeyFileError,
+    ProxyError,
+    SessionError,
+    SSHException,
+    Timeout,
+)
+from ...utils import load_private_key, read_openssh_config
+from .._sock import open_socket
+from ..base_single import BaseSSHClient, make_command
+from ._errors import map_errors, map_proxy_errors
+from ._output import ChannelOutput, Stdin, iter_lines
+from ._sftp import SFTPMixin
+
+logger = logging.getLogger(__name__)
+
+USER_SSH_CONFIG = os.path.join("~", ".ssh", "config")
+"""User's OpenSSH client configuration, read first."""
+SYSTEM_SSH_CONFIG = "/etc/ssh/ssh_config"
+"""System-wide OpenSSH client configuration, read after the user's."""
+
+_RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException, ProxyError,
+             SSHException)  # fmt: skip
+_CONNECT_PARAMS = frozenset(inspect.signature(paramiko.SSHClient.connect).parameters) - {"self"}
+_SET_BY_CLIENT = frozenset(
+    {"hostname", "port", "username", "password", "pkey", "sock", "timeout", "allow_agent"}
+)
+
+PKeyArg = Union[paramiko.PKey, str, "os.PathLike[str]", IO[str], IO[bytes], None]
+
+
+def check_paramiko_kwargs(kwargs: dict[str, Any]) -> None:
+    """Refuse keyword arguments :meth:`paramiko.client.SSHClient.connect`
+    would not take, or that the client sets itself.
+
+    :raises: :py:class:`TypeError` naming them.
+    """
+    unknown = sorted(set(kwargs) - _CONNECT_PARAMS)
+    if unknown:
+        raise TypeError(
+            f"paramiko {paramiko.__version__} SSHClient.connect() does not take "
+            + ", ".join(unknown)
+        )
+    taken = sorted(set(kwargs) & _SET_BY_CLIENT)
+    if taken:
+        raise TypeError(
+            "%s set by the client itself; use the client's own arguments instead"
+            % (", ".join(taken) + (" is" if len(taken) == 1 else " are"))
+        )
+
+
+def load_pkey(pkey: PKeyArg) -> paramiko.PKey | None:
+    """A paramiko key from a key object, a key file path or a file object.
+
+    :raises: :py:class:`pssh.exceptions.PKeyFileError` when a path does not
+      exist; :py:class:`pssh.exceptions.SSHException` (naming the file and
+      the reason) when a key cannot be loaded.
+    """
+    if pkey is None or isinstance(pkey, paramiko.PKey):
+        return pkey
+    if isinstance(pkey, (str, os.PathLike)):
+        path = os.path.expanduser(os.fspath(pkey))
+        if not os.path.isfile(path):
+            raise PKeyFileError("No such private key file %s", path)
+        return load_private_key(path)
+    if hasattr(pkey, "read"):
+        return load_private_key(pkey)
+    raise PKeyFileError(
+        "Private key must be a paramiko key, a file path or a file object, got %r",
+        type(pkey).__name__,
+    )
+
+
+def openssh_config(
+    host: str, config_file: str | None = None
+) -> tuple[str, str | None, int | None, str | None]:
+    """``(hostname, user, port, identity file)`` for ``host`` from
+    ``config_file``, or else from ``~/.ssh/config`` then
+    ``/etc/ssh/ssh_config`` (the first value found wins, as with OpenSSH)."""
+    files = [config_file] if config_file else [USER_SSH_CONFIG, SYSTEM_SSH_CONFIG]
+    hostname = user = identity = None
+    port = None
+    for path in files:
+        found = read_openssh_config(host, path)
+        if found is None:
+            continue
+        f_hostname, f_user, f_port, f_identity = found
+        if hostname is None and f_hostname != host:
+            hostname = f_hostname
+        user = user or f_user
+        port = port or f_port
+        if identity is None and f_identity and os.path.isfile(f_identity):
+            identity = f_identity
+    return hostname or host, user, port, identity
+
+
+def wrap_command(
+    command: str, sudo: bool, user: str | None, shell: str | None, use_shell: bool
+) -> str:
+    """The command line sent to the host (see :func:`make_command`); with
+    ``use_shell=False`` the command runs as given, without a shell."""
+    if use_shell:
+        return make_command(command, sudo, user, shell)
+    if user:
+        return f"sudo -u {shlex.quote(user)} -S {command}"
+    if sudo:
+        return f"sudo -S {command}"
+    return command
+
+
+class _AcceptHostKey(paramiko.MissingHostKeyPolicy):
+    """Host keys are not verified, as with the native client (see the
+    security documentation)."""
+
+    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+        return None
+
+
+class SSHClient(SFTPMixin, BaseSSHClient):
+    """SSH client based on Paramiko with sane defaults.
+
+    Honours ``~/.ssh/config`` and ``/etc/ssh/ssh_config`` host entries for
+    host, user name, port and key overrides.
+
+    :param host: Hostname to connect to
+    :type host: str
+    :param user: (Optional) User to login as. Defaults to logged in user or
+      user from ~/.ssh/config if set
+    :type user: str
+    :param password: (Optional) Password to use for login. Defaults to
+      no password
+    :type password: str
+    :param port: (Optional) Port number to use for SSH connection. Defaults
+      to ``None`` which uses SSH default
+    :type port: int
+    :param pkey: (Optional) Client's private key to be used to connect with.
+      A key file path or file object is loaded with
+      :func:`pssh.utils.load_private_key`.
+    :type pkey: :py:class:`paramiko.pkey.PKey`
+    :param num_retries: (Optional) Number of retries for connection attempts
+      before the client gives up. Defaults to 3.
+    :type num_retries: int
+    :param timeout: (Optional) Number of seconds to timeout connection
+      attempts before the client gives up
+    :type timeout: int
+    :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
+      equivalent to `ssh -A` from the `ssh` command line utility.
+      Defaults to True if not set.
+    :type forward_ssh_agent: bool
+    :param agent: (Optional) Override SSH agent object with the provided.
+      This allows for overriding of the default paramiko behaviour of
+      connecting to local SSH agent to lookup keys with our own SSH agent
+      object.
+    :type agent: :py:class:`paramiko.agent.Agent`
+    :param proxy_host: (Optional) SSH host to tunnel connection through
+      so that SSH clients connects to self.host via
+      client -> proxy_host -> host
+    :type proxy_host: str
+    :param proxy_port: (Optional) SSH port to use to login to proxy host if
+      set. Defaults to 22.
+    :type proxy_port: int
+    :param proxy_user: (Optional) User to login to ``proxy_host`` as.
+      Defaults to logged in user.
+    :type proxy_user: str
+    :param proxy_password: (Optional) Password to login to ``proxy_host``
+      with. Defaults to no password.
+    :type proxy_password: str
+    :param proxy_pkey: (Optional) Private key to be used for authentication
+      with ``proxy_host``.
+    :type proxy_pkey: :py:class:`paramiko.pkey.PKey`
+    :param channel_timeout: (Optional) Time in seconds before an SSH operation
+      times out: reading output raises :py:class:`pssh.exceptions.Timeout`
+      when no output arrives for this long.
+    :type channel_timeout: int
+    :param allow_agent: (Optional) set to False to disable connecting to
+      the SSH agent
+    :type allow_agent: bool
+    :param retry_delay: (Optional, keyword only) Number of seconds to wait
+      between connection attempts. Defaults to
+      :py:data:`pssh.constants.RETRY_DELAY`.
+    :type retry_delay: int
+    :param paramiko_kwargs: (Optional) Extra keyword arguments to be passed on
+      to :py:func:`paramiko.client.SSHClient.connect`
+    :type paramiko_kwargs: dict
+
+    :raises: :py:class:`TypeError` for keyword arguments
+      :py:func:`paramiko.client.SSHClient.connect` does not take.
+    :raises: :py:class:`pssh.exceptions.PKeyFileError` when a key file path
+      does not exist.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        user: str | None = None,
+        password: str | None = None,
+        port: int | None = None,
+        pkey: PKeyArg = None,
+        forward_ssh_agent: bool = True,
+        num_retries: int = DEFAULT_RETRIES,
+        agent: paramiko.agent.AgentSSH | None = None,
+        allow_agent: bool = True,
+        timeout: float | None = 10,
+        proxy_host: str | None = None,
+        proxy_port: int = 22,
+        proxy_user: str | None = None,
+        proxy_password: str | None = None,
+        proxy_pkey: PKeyArg = None,
+        channel_timeout: float | None = None,
+        _openssh_config_file: str | None = None,
+        *,
+        retry_delay: float = RETRY_DELAY,
+        **paramiko_kwargs: Any,
+    ) -> None:
+        check_paramiko_kwargs(paramiko_kwargs)
+        hostname, cfg_user, cfg_port, cfg_key = openssh_config(host, _openssh_config_file)
+        pkey = load_pkey(pkey if pkey is not None else cfg_key)
+        super().__init__(
+            host, user=user or cfg_user, password=password, port=port or cfg_port, pkey=pkey,
+            num_retries=num_retries, retry_delay=retry_delay, allow_agent=allow_agent,
+            timeout=timeout, forward_ssh_agent=forward_ssh_agent, proxy_host=proxy_host,
+        )  # fmt: skip
+        self.hostname = hostname
+        """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
+        self.agent = agent
+        self.proxy_port = proxy_port
+        self.proxy_user = proxy_user
+        self.proxy_password = proxy_password
+        self.proxy_pkey = load_pkey(proxy_pkey)
+        self.channel_timeout = channel_timeout
+        self.paramiko_kwargs = paramiko_kwargs
+        self._openssh_config_file = _openssh_config_file
+        self.client: paramiko.SSHClient | None = None
+        self._proxy_client: SSHClient | None = None
+        self._outputs: weakref.WeakKeyDictionary[Any, ChannelOutput] = weakref.WeakKeyDictionary()
+        self.retry.call(self._connect, retry_on=_RETRY_ON)
+
+    # -- connection -------------------------------------------------------
+
+    def _connect(self) -> None:
+        sock = self._open_sock()
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(_AcceptHostKey())
+        if self.agent is not None:
+            client._agent = self.agent  # paramiko asks it instead of the system agent
+        kwargs: dict[str, Any] = {
+            "hostname": self.hostname, "port": self.port, "username": self.user,
+            "password": self.password, "pkey": self.pkey, "sock": sock, "timeout": self.timeout,
+            "allow_agent": self.allow_agent or self.agent is not None,
+            "banner_timeout": self.timeout, "auth_timeout": self.timeout,
+        }  # fmt: skip
+        kwargs.update(self.paramiko_kwargs)
+        try:
+            with map_errors(self.host, "connecting"):
+                try:
+                    client.connect(**kwargs)
+                except paramiko.SSHException as exc:
+                    auth_error = isinstance(exc, paramiko.AuthenticationException)
+                    if not auth_error and _failed_in_auth(client):
+                        raise paramiko.AuthenticationException(str(exc)) from exc
+                    raise
+        except BaseException:
+            client.close()
+            sock.close()
+            raise
+        self.client = client
+
+    def _open_sock(self) -> Any:
+        if self.proxy_host is None:
+            return open_socket(self.hostname, self.port, self.timeout)
+        with map_proxy_errors(self.host, self.proxy_host, self.proxy_port):
+            proxy = self._proxy_client
+            if proxy is None or not proxy.connected:
+                proxy = self._proxy_client = SSHClient(
+                    self.proxy_host, user=self.proxy_user, password=self.proxy_password,
+                    port=self.proxy_port, pkey=self.proxy_pkey, forward_ssh_agent=False,
+                    num_retries=1, agent=self.agent, allow_agent=self.allow_agent,
+                    timeout=self.timeout, _openssh_config_file=self._openssh_config_file,
+                )  # fmt: skip
+            transport = proxy._transport()
+            return transport.open_channel(
+                "direct-tcpip", (self.hostname, self.port), ("127.0.0.1", 0), timeout=self.timeout
+            )
+
+    @property
+    def connected(self) -> bool:
+        """Whether the connection to the host is up."""
+        transport = self.client.get_transport() if self.client is not None else None
+        return transport is not None and transport.is_active()
+
+    def _transport(self) -> paramiko.Transport:
+        transport = self.client.get_transport() if self.client is not None else None
+        if transport is None or not transport.is_active():
+            raise SessionError("Client for host %s is disconnected", self.host, host=self.host)
+        return transport
+
+    def disconnect(self) -> None:
+        """Close the connection (and the one to the proxy host, if any)."""
+        for out in list(self._outputs.values()):
+            out.stop()
+        self._outputs.clear()
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self._proxy_client is not None:
+            self._proxy_client.disconnect()
+            self._proxy_client = None
+
+    def __enter__(self) -> SSHClient:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.disconnect()
+
+    # -- commands ---------------------------------------------------------
+
+    def exec_command(
+        self,
+        command: str,
+        sudo: bool = False,
+        user: str | None = None,
+        shell: str | None = None,
+        use_shell: bool = True,
+        use_pty: bool = True,
+    ) -> tuple[Any, str, Iterator[str], Iterator[str], Stdin]:
+        """Wrapper to :py:func:`paramiko.SSHClient.exec_command`
+
+        Opens a new SSH session with a new pty and runs command before yielding
+        the main event loop to allow other greenlets to execute.
+
+        :param command: Command to execute
+        :type command: str
+        :param sudo: (Optional) Run with sudo. Defaults to False
+        :type sudo: bool
+        :param user: (Optional) User to switch to via sudo to run command as.
+          Defaults to user running the python process
+        :type user: str
+        :param shell: (Optional) Shell override to use instead of user login
+          configured shell. For example ``shell='bash -c'``
+        :param use_shell: (Optional) Force use of shell on/off.
+          Defaults to `True` for on
+        :type use_shell: bool
+        :param use_pty: (Optional) Enable/Disable use of pseudo terminal
+          emulation. This is required in vast majority of cases, exception
+          being where a shell is not used and/or stdout/stderr/stdin buffers
+          are not required. Defaults to ``True``
+        :type use_pty: bool
+        :returns: Tuple of ``(channel, hostname, stdout, stderr, stdin)``.
+          Channel is the remote SSH channel, needed to ensure all of stdout has
+          been got, hostname is remote hostname the copy is to, stdout and
+          stderr are buffers containing command output and stdin is standard
+          input channel
+        """
+        return self.run_command(
+            command, sudo=sudo, user=user, use_pty=use_pty, shell=shell, use_shell=use_shell
+        )
+
+    def run_command(
+        self,
+        command: str,
+        sudo: bool = False,
+        user: str | None = None,
+        use_pty: bool = True,
+        shell: str | None = None,
+        encoding: str = "utf-8",
+        use_shell: bool = True,
+        timeout: float | None = None,
+    ) -> tuple[Any, str, Iterator[str], Iterator[str], Stdin]:
+        """Run remote command: :py:meth:`exec_command` with an output
+        encoding and a read timeout, the signature the native client has.
+
+        :param encoding: Encoding to use for output. Must be valid
+          `Python codec <https://docs.python.org/library/codecs.html>`_
+        :type encoding: str
+        :param timeout: (Optional) Seconds without output after which reading
+          stdout or stderr raises :py:class:`pssh.exceptions.Timeout`.
+          Defaults to ``channel_timeout``.
+        :type timeout: float
+        :rtype: (channel, host, stdout, stderr, stdin) tuple.
+        """
+        "".encode(encoding)  # an unknown codec fails here, before anything runs
+        cmd = wrap_command(command, sudo, user, shell, use_shell)
+        with map_errors(self.host, "opening a channel"):
+            channel = self._transport().open_session(timeout=self.timeout)
+        with map_errors(self.host, "executing command"):
+            if self.forward_ssh_agent and os.environ.get("SSH_AUTH_SOCK"):
+                AgentRequestHandler(channel)
+            if use_pty:
+                channel.get_pty()
+            channel.exec_command(cmd)
+        out = ChannelOutput(channel, encoding, self.channel_timeout if timeout is None else timeout)
+        self._outputs[channel] = out
+        stdout, stderr = self.output_streams(channel)
+        return channel, self.host, stdout, stderr, Stdin(self.host, channel, encoding)
+
+    def output_streams(
+        self, channel: Any, timeout: float | None = None
+    ) -> tuple[Iterator[str], Iterator[str]]:
+        """Fresh stdout and stderr line generators for ``channel``, resuming
+        where earlier ones stopped (used to restart output after a timeout)."""
+        out = self._outputs.get(channel)
+        if out is None:
+            return iter(()), iter(())
+        timeout = out.timeout if timeout is None else timeout
+        return (iter_lines(self.host, out.stdout, timeout),
+                iter_lines(self.host, out.stderr, timeout))  # fmt: skip
+
+    # -- completion -------------------------------------------------------
+
+    def wait_finished(self, channel: Any, timeout: float | None = None) -> None:
+        """Wait for the command on ``channel`` to finish and close the
+        channel. Output not yet read is kept for the output generators.
+
+        :raises: :py:class:`pssh.exceptions.Timeout` when the command has not
+          finished within ``timeout`` seconds.
+        """
+        if channel is None:
+            return
+        expired = Timeout(
+            "Command on host %s still running after %s seconds", self.host, timeout, host=self.host
+        )
+        with GTimeout(timeout, expired):
+            out = self._outputs.get(channel)
+            if out is not None:
+                out.wait_done()
+            channel.recv_exit_status()
+        self.close_channel(channel)
+
+    def close_channel(self, channel: Any) -> None:
+        """Close channel: the remote side sees its end; with a PTY, the
+        running command is terminated."""
+        with map_errors(self.host, "closing channel"):
+            channel.close()
+
+    def get_exit_status(self, channel: Any) -> int | None:
+        """Exit status of a finished command, ``None`` while it runs."""
+        if channel is None or not channel.exit_status_ready():
+            return None
+        return channel.recv_exit_status()
+
+    def finished(self, channel: Any) -> bool:
+        """Whether the command on ``channel`` has finished, without waiting."""
+        return channel is None or bool(channel.exit_status_ready())
+
+
+def _failed_in_auth(client: paramiko.SSHClient) -> bool:
+    """Whether a failed ``connect`` got past the key exchange (so that what
+    failed was authentication)."""
+    transport = client.get_transport()
+    return (
+        transport is not None and transport.session_id is not None
+        and not transport.is_authenticated()
+    )  # fmt: skip
+
+
+__all__ = ["SSHClient", "logger"]
