@@ -1,0 +1,18 @@
+"""Deprecated: use :class:`pssh.clients.native.tunnel.Tunnel`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._deprecate import warn_moved
+
+warn_moved("pssh.tunnel", "pssh.clients.native.tunnel")
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so that importing this module stays cheap.
+    if name == "Tunnel":
+        from .clients.native.tunnel import Tunnel
+
+        return Tunnel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
