@@ -141,14 +141,28 @@ def _key_identity(key_blob: bytes) -> tuple[bytes, ...]:
     return (b"", blob)
 
 
+def _plain_blob(blob: bytes) -> bytes:
+    """The plain key inside a certificate blob (other blobs are returned as they are)."""
+    ktype = key_type_of(blob)
+    if not ktype.endswith("-cert-v01@openssh.com"):
+        return blob
+    base = ktype.replace("-cert-v01@openssh.com", "")
+    base = base if base.startswith("sk-") else base.replace("@openssh.com", "")
+    count = _SHAPES.get(base, 3 if base.startswith("sk-ecdsa") else 2)
+    fields = _fields(blob, 2 + count)[2:]  # after the type and the nonce
+    return b"".join(len(f).to_bytes(4, "big") + f for f in [base.encode(), *fields])
+
+
 def fingerprint_sha256(key_blob: bytes) -> str:
     """The key's fingerprint exactly as ``ssh`` prints it: ``SHA256:<base64>``.
+
+    For a certificate it is the fingerprint of the certified key, as in ssh.
 
     :param key_blob: Public key blob.
     :type key_blob: bytes
     :rtype: str
     """
-    digest = hashlib.sha256(bytes(key_blob)).digest()
+    digest = hashlib.sha256(_plain_blob(bytes(key_blob))).digest()
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
