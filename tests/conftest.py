@@ -29,7 +29,8 @@ on free ports, so several test sessions can run on one machine at once. Fixtures
 
 The login user is ``pssh-test`` when the tests run as root (root's own shell start-up is
 slow), otherwise the current user; see :func:`embedded_server.openssh.ensure_test_user`.
-Everything is stopped at session end, and by :mod:`atexit` on interruption.
+Everything is stopped at session end, and by :mod:`atexit` on interruption. To look at the
+sshd logs and configs afterwards, run with ``PSSH_TEST_KEEP=1`` (temp folders are kept).
 """
 
 from __future__ import annotations

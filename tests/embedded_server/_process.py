@@ -78,8 +78,12 @@ def make_temp_dir_in(parent: str, prefix: str) -> str:
 
 
 def remove_temp_dir(path: str) -> None:
-    """Remove a folder made by :func:`make_temp_dir` (missing is fine)."""
-    shutil.rmtree(path, ignore_errors=True)
+    """Remove a folder made by :func:`make_temp_dir` (missing is fine).
+
+    With ``PSSH_TEST_KEEP=1`` in the environment folders are kept (sshd logs, configs).
+    """
+    if os.environ.get("PSSH_TEST_KEEP") != "1":
+        shutil.rmtree(path, ignore_errors=True)
     with _lock:
         if path in _temp_dirs:
             _temp_dirs.remove(path)
