@@ -1,5 +1,316 @@
-"""File transfer (SFTP and SCP) for the native client: filled in by issue 4."""
+"""File transfer for the native client: ``copy_file`` / ``copy_remote_file`` over SFTP,
+``scp_send`` / ``scp_recv`` over SCP, ``mkdir``, and the recursive copies behind them.
+
+A recursive copy walks the source tree (:func:`pssh.clients._copy.walk_tree`), creates each
+directory before what it holds, copies files one at a time over the client's session, and
+gives the directories it created their source's permission bits at the end (so a read-only
+directory can still be filled first). Remote directories are always listed and created
+through SFTP, also for SCP, which has no way to do either.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from typing import Any
+
+from ...exceptions import SessionError, SFTPError
+from .._copy import (
+    PERMISSION_BITS,
+    Entry,
+    check_local_source,
+    check_local_target,
+    list_local_dir,
+    local_errors,
+    make_local_dir,
+    remote_join,
+    walk_tree,
+)
+from ._errors import map_errors
+from ._scp import SCPMixin
+from ._sftp import FX_NO_SUCH_FILE, RemoteFS, remote_error
+
+CopyFunc = Callable[[str, str, int], None]
 
 
-class TransferMixin:
-    """SFTP/SCP methods of the native single host client."""
+class TransferMixin(SCPMixin):
+    """SFTP and SCP methods of the native single host client."""
+
+    _require_session: Callable[[], None]
+
+    def _make_sftp(self) -> Any:
+        """A new SFTP session on this client's SSH session.
+
+        :raises: :py:class:`pssh.exceptions.SFTPError` when the server refuses SFTP.
+        :rtype: :py:class:`ssh2.sftp.SFTP`
+        """
+        self._require_session()
+        try:
+            with map_errors(self.host, "starting SFTP session", sftp=True):
+                return self._eagain(self.session.sftp_init, timeout=self.timeout)
+        except SessionError as exc:
+            raise SFTPError(
+                "Error starting SFTP session on host %s - %s",
+                self.host,
+                exc.__cause__ or exc,
+                host=self.host,
+            ) from exc
+
+    def _fs(self, sftp: Any, encoding: str = "utf-8") -> RemoteFS:
+        self._require_session()
+        return RemoteFS(self, sftp if sftp is not None else self._make_sftp(), encoding)
+
+    def mkdir(self, sftp: Any, directory: str, _parent_path: str | None = None) -> None:
+        """Make directory via SFTP channel.
+
+        Parent paths in the directory are created if they do not exist; a directory that is
+        there already is fine.
+
+        :param sftp: SFTP client object
+        :type sftp: :py:class:`ssh2.sftp.SFTP`
+        :param directory: Remote directory to create
+        :type directory: str
+        :param _parent_path: (Internal) directory ``directory`` is relative to.
+        :type _parent_path: str
+
+        :raises: :py:class:`pssh.exceptions.SFTPIOError` naming the directory and the
+          server's reason when it cannot be created (or a file is in its place): a copy
+          into it could not succeed, so the error is not swallowed.
+        """
+        if _parent_path:
+            directory = remote_join(_parent_path, directory)
+        self._fs(sftp).make_dirs(directory)
+
+    # -- SFTP -----------------------------------------------------------------
+
+    def copy_file(
+        self,
+        local_file: str,
+        remote_file: str,
+        recurse: bool = False,
+        sftp: Any = None,
+        _dir: str | None = None,
+    ) -> None:
+        """Copy local file to host via SFTP.
+
+        Missing remote directories are created; the file's permission bits are kept.
+
+        :param local_file: Local filepath to copy to remote host
+        :type local_file: str
+        :param remote_file: Remote filepath on remote host to copy file to
+        :type remote_file: str
+        :param recurse: Whether or not to descend into directories recursively.
+        :type recurse: bool
+        :param sftp: (Optional) SFTP session to use; a new one by default.
+        :type sftp: :py:class:`ssh2.sftp.SFTP`
+        :param _dir: (Internal) set when the remote parent directory is known to exist.
+
+        :raises: :py:class:`ValueError` when a directory is supplied to ``local_file`` and
+          ``recurse`` is not set
+        :raises: :py:class:`pss.exceptions.SFTPError` on SFTP initialisation errors
+        :raises: :py:class:`pssh.exceptions.SFTPIOError` on I/O errors writing via SFTP
+          (naming host, path and the server's reason)
+        :raises: :py:class:`IOError` on local file IO errors
+        :raises: :py:class:`OSError` on local OS errors like permission denied
+        """
+        st = check_local_source(local_file, recurse, self.host)
+        fs = self._fs(sftp)
+        if stat.S_ISDIR(st.st_mode):
+
+            def put(src: str, dst: str, mode: int) -> None:
+                fs.put(src, dst, mode, make_parents=False)
+
+            self._send_tree(fs, local_file, remote_file, st.st_mode, put)
+        else:
+            fs.put(local_file, remote_file, st.st_mode, make_parents=_dir is None)
+
+    def copy_remote_file(
+        self,
+        remote_file: str,
+        local_file: str,
+        recurse: bool = False,
+        sftp: Any = None,
+        encoding: str = "utf-8",
+    ) -> None:
+        """Copy remote file to local host via SFTP.
+
+        Missing local directories are created; the file's permission bits are kept. The file
+        is written to a temp file next to ``local_file`` and renamed to it once complete, so a
+        failed or interrupted copy never leaves a partial ``local_file``.
+
+        :param remote_file: Remote filepath to copy from
+        :type remote_file: str
+        :param local_file: Local filepath where file(s) will be copied to
+        :type local_file: str
+        :param recurse: Whether or not to recursively copy directories
+        :type recurse: bool
+        :param sftp: (Optional) SFTP session to use; a new one by default.
+        :type sftp: :py:class:`ssh2.sftp.SFTP`
+        :param encoding: Encoding to use for file paths.
+        :type encoding: str
+
+        :raises: :py:class:`ValueError` when a directory is supplied to ``remote_file`` and
+          ``recurse`` is not set
+        :raises: :py:class:`pss.exceptions.SFTPError` on SFTP initialisation errors
+        :raises: :py:class:`pssh.exceptions.SFTPIOError` on I/O errors reading from SFTP
+          (naming host, path and the server's reason)
+        :raises: :py:class:`IOError` on local file IO errors
+        :raises: :py:class:`OSError` on local OS errors like permission denied
+        """
+        fs = self._fs(sftp, encoding)
+        attrs = fs.stat(remote_file)
+        if attrs is None:
+            raise remote_error(
+                FX_NO_SUCH_FILE, "Error copying %s from host %s - no such file or directory",
+                remote_file, self.host, host=self.host,
+            )  # fmt: skip
+        if stat.S_ISDIR(attrs.permissions):
+            if not recurse:
+                raise ValueError(
+                    f"Remote path {remote_file} on host {self.host} is a directory - "
+                    "use recurse=True to copy it"
+                )
+            self._recv_tree(fs, remote_file, local_file, attrs.permissions, fs.get)
+            return
+        check_local_target(local_file, self.host)
+        fs.get(remote_file, local_file, attrs.permissions)
+
+    # -- SCP ------------------------------------------------------------------
+
+    def scp_send(
+        self, local_file: str, remote_file: str, recurse: bool = False, sftp: Any = None
+    ) -> None:
+        """Copy local file to host via SCP.
+
+        Note - Directories are created via SFTP when ``recurse`` is enabled - SCP lacks
+        directory create support. Enabling recursion therefore involves creating an extra SFTP
+        channel and requires SFTP support on the server. A missing parent directory of a
+        single file is created the same way.
+
+        File modes and times are kept. A ``remote_file`` that is an existing directory
+        receives the file inside it, as OpenSSH's ``scp -t`` does.
+
+        :param local_file: Local filepath to copy to remote host
+        :type local_file: str
+        :param remote_file: Remote filepath on remote host to copy file to
+        :type remote_file: str
+        :param recurse: Whether or not to descend into directories recursively.
+        :type recurse: bool
+        :param sftp: (Optional) SFTP session for creating directories.
+        :type sftp: :py:class:`ssh2.sftp.SFTP`
+
+        :raises: :py:class:`ValueError` when a directory is supplied to ``local_file`` and
+          ``recurse`` is not set
+        :raises: :py:class:`pssh.exceptions.SCPError` on errors copying the file, naming host
+          and path
+        :raises: :py:class:`pss.exceptions.SFTPError` on SFTP initialisation errors
+        :raises: :py:class:`pssh.exceptions.SFTPIOError` on errors creating directories
+        :raises: :py:class:`IOError` on local file IO errors
+        :raises: :py:class:`OSError` on local OS errors like permission denied
+        """
+        st = check_local_source(local_file, recurse, self.host)
+        self._require_session()
+        if not stat.S_ISDIR(st.st_mode):
+            self._scp_put(local_file, remote_file, st, sftp)
+            return
+        fs = self._fs(sftp)
+
+        def put(src: str, dst: str, mode: int) -> None:
+            with local_errors(self.host, "reading local file"):
+                src_st = os.stat(src)
+            self._scp_put(src, dst, src_st, fs.sftp)
+
+        self._send_tree(fs, local_file, remote_file, st.st_mode, put)
+
+    def scp_recv(
+        self,
+        remote_file: str,
+        local_file: str,
+        recurse: bool = False,
+        sftp: Any = None,
+        encoding: str = "utf-8",
+    ) -> None:
+        """Copy remote file to local host via SCP.
+
+        Note - Remote directory listings are gathered via SFTP when ``recurse`` is enabled -
+        SCP lacks directory list support. Enabling recursion therefore involves creating an
+        extra SFTP channel and requires SFTP support on the server.
+
+        Missing local directories are created and the file's mode is kept. Exactly the size
+        the remote scp announced is read into a temp file next to ``local_file``, renamed to
+        it once complete: a failed or interrupted copy never leaves a partial ``local_file``.
+
+        :param remote_file: Remote filepath to copy from
+        :type remote_file: str
+        :param local_file: Local filepath where file(s) will be copied to
+        :type local_file: str
+        :param recurse: Whether or not to recursively copy directories
+        :type recurse: bool
+        :param sftp: (Optional) SFTP session for listing directories.
+        :type sftp: :py:class:`ssh2.sftp.SFTP`
+        :param encoding: Encoding to use for file paths when recursion is enabled.
+        :type encoding: str
+
+        :raises: :py:class:`pssh.exceptions.SCPError` when a directory is supplied to
+          ``remote_file`` and ``recurse`` is not set.
+        :raises: :py:class:`pssh.exceptions.SCPError` on errors copying file, naming host,
+          path and (when SFTP can tell) the reason.
+        :raises: :py:class:`IOError` on local file IO errors.
+        :raises: :py:class:`OSError` on local OS errors like permission denied.
+        """
+        self._require_session()
+        if recurse:
+            fs = self._fs(sftp, encoding)
+            attrs = fs.stat(remote_file)
+            if attrs is not None and stat.S_ISDIR(attrs.permissions):
+
+                def get(src: str, dst: str, mode: int) -> None:
+                    self._scp_get(src, dst, encoding, fs.sftp)
+
+                self._recv_tree(fs, remote_file, local_file, attrs.permissions, get)
+                return
+            sftp = fs.sftp
+        check_local_target(local_file, self.host)
+        self._scp_get(remote_file, local_file, encoding, sftp)
+
+    # -- recursion ------------------------------------------------------------
+
+    def _list_local(self, path: str) -> list[Entry]:
+        with local_errors(self.host, "listing local directory"):
+            return list_local_dir(path)
+
+    def _send_tree(
+        self, fs: RemoteFS, local_dir: str, remote_dir: str, mode: int, put: CopyFunc
+    ) -> None:
+        created = []
+        if fs.make_dirs(remote_dir, mode | 0o700):
+            created.append((remote_dir, mode))
+        steps = walk_tree(
+            local_dir, remote_dir, self._list_local, os.path.join, remote_join, os.path.realpath
+        )
+        for step in steps:
+            if not step.is_dir:
+                put(step.source, step.target, step.mode)
+            elif fs.make_dir(step.target, step.mode | 0o700):
+                created.append((step.target, step.mode))
+        for path, dir_mode in reversed(created):
+            fs.set_mode(path, dir_mode)
+
+    def _recv_tree(
+        self, fs: RemoteFS, remote_dir: str, local_dir: str, mode: int, get: CopyFunc
+    ) -> None:
+        created = []
+        if not os.path.isdir(local_dir):
+            make_local_dir(local_dir, self.host)
+            created.append((local_dir, mode))
+        steps = walk_tree(remote_dir, local_dir, fs.listdir, remote_join, os.path.join, fs.realpath)
+        for step in steps:
+            if not step.is_dir:
+                get(step.source, step.target, step.mode)
+            elif not os.path.isdir(step.target):
+                make_local_dir(step.target, self.host)
+                created.append((step.target, step.mode))
+        with local_errors(self.host, "setting permissions of local directory"):
+            for path, dir_mode in reversed(created):
+                os.chmod(path, dir_mode & PERMISSION_BITS)

@@ -1,0 +1,324 @@
+"""SFTP primitives of the native client: remote stat, mkdir, listing, and streaming one
+file up or down.
+
+Data moves in chunks of :data:`SFTP_CHUNK` bytes. libssh2 splits one write into many SFTP
+write requests and sends them all before it waits for replies, and reads ahead by several
+times the buffer size, so large chunks keep a window of requests in flight. Every wait goes
+through :mod:`pssh.clients.native._eagain`.
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
+
+from ssh2 import exceptions as ssh2_exc
+from ssh2.sftp import (
+    LIBSSH2_FXF_CREAT,
+    LIBSSH2_FXF_READ,
+    LIBSSH2_FXF_TRUNC,
+    LIBSSH2_FXF_WRITE,
+    LIBSSH2_SFTP_ATTR_PERMISSIONS,
+)
+from ssh2.sftp_handle import SFTPAttributes
+
+from ...exceptions import PSSHError, SFTPIOError
+from .._copy import PERMISSION_BITS, Entry, atomic_local_file, local_errors, remote_parent
+from ._eagain import eagain_write, read_chunk
+from ._errors import map_errors
+
+logger = logging.getLogger(__name__)
+
+SFTP_CHUNK = 1 << 20
+"""Bytes per SFTP read or write call (libssh2 pipelines its requests within one call)."""
+
+FX_NO_SUCH_FILE = 2
+FX_FAILURE = 4
+SFTP_STATUS = {
+    1: "end of file",
+    2: "no such file or directory",
+    3: "permission denied",
+    4: "failure",
+    5: "bad message",
+    6: "no connection",
+    7: "connection lost",
+    8: "operation unsupported",
+    9: "invalid handle",
+    10: "no such path",
+    11: "file already exists",
+    12: "write protected",
+    13: "no media",
+    14: "no space on file system",
+    15: "quota exceeded",
+    16: "unknown principal",
+    17: "lock conflict",
+    18: "directory not empty",
+    19: "not a directory",
+    20: "invalid file name",
+    21: "link loop",
+}
+"""SFTP status codes (as ``sftp.last_error()`` gives them) and what they mean."""
+
+_END = (0, b"", None)
+_REFUSED = (ssh2_exc.SFTPProtocolError, ssh2_exc.SFTPHandleError)
+
+
+def status_text(code: int) -> str:
+    """``'permission denied'`` for 3, and so on; ``'SFTP status N'`` when unknown."""
+    return SFTP_STATUS.get(code, f"SFTP status {code}")
+
+
+def remote_error(code: int, *args: Any, host: str) -> SFTPIOError:
+    """An :class:`~pssh.exceptions.SFTPIOError` for a request the server refused, carrying the
+    SFTP status ``code`` as its ``sftp_status`` attribute."""
+    exc = SFTPIOError(*args, host=host)
+    exc.sftp_status = code  # type: ignore[attr-defined]
+    return exc
+
+
+def sftp_status(exc: BaseException) -> int | None:
+    """The SFTP status carried by an error from :func:`remote_error`, if any."""
+    return getattr(exc, "sftp_status", None)
+
+
+def _mode_attrs(mode: int) -> SFTPAttributes:
+    attrs = SFTPAttributes()
+    attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS
+    attrs.permissions = mode & PERMISSION_BITS
+    return attrs
+
+
+class RemoteFS:
+    """The remote file system of one client through one SFTP session.
+
+    Paths are ``str``; they go to the server encoded with ``encoding`` (undecodable bytes
+    round-trip through ``surrogateescape``).
+
+    :param client: the native :class:`~pssh.clients.native.single.SSHClient`.
+    :param sftp: an SFTP session of that client (:py:class:`ssh2.sftp.SFTP`).
+    :param encoding: encoding of remote paths.
+    """
+
+    def __init__(self, client: Any, sftp: Any, encoding: str = "utf-8") -> None:
+        self.client = client
+        self.sftp = sftp
+        self.host: str = client.host
+        self.encoding = encoding
+
+    def _raw(self, path: str) -> bytes:
+        return path.encode(self.encoding, "surrogateescape")
+
+    def _call(self, func: Any, *args: Any) -> Any:
+        return self.client._eagain(func, *args, timeout=self.client.timeout)
+
+    @contextmanager
+    def errors(self, what: str, path: str) -> Iterator[None]:
+        """Raise a refused SFTP request as :class:`~pssh.exceptions.SFTPIOError` naming host,
+        path and the server's reason (see :func:`remote_error`); other libssh2 errors as
+        :func:`~pssh.clients.native._errors.map_errors` does. Local ``OSError`` passes."""
+        with map_errors(self.host, f"{what} {path}", sftp=True):
+            try:
+                yield
+            except _REFUSED as exc:
+                code = self.sftp.last_error()
+                raise remote_error(
+                    code,
+                    "Error %s %s on host %s - %s",
+                    what,
+                    path,
+                    self.host,
+                    status_text(code),
+                    host=self.host,
+                ) from exc
+
+    # -- attributes and directories ----------------------------------------
+
+    def stat(self, path: str) -> Any:
+        """Attributes of ``path`` (links followed); ``None`` if it does not exist.
+
+        :raises: :py:class:`pssh.exceptions.SFTPIOError` on other refusals.
+        """
+        try:
+            with self.errors("reading attributes of", path):
+                return self._call(self.sftp.stat, self._raw(path))
+        except SFTPIOError as exc:
+            if sftp_status(exc) == FX_NO_SUCH_FILE:
+                return None
+            raise
+
+    def is_dir(self, path: str) -> bool:
+        attrs = self.stat(path)
+        return attrs is not None and stat.S_ISDIR(attrs.permissions)
+
+    def make_dirs(self, path: str, mode: int = 0o755) -> bool:
+        """Create directory ``path`` and missing parents; ``True`` if ``path`` was created.
+
+        :raises: :py:class:`pssh.exceptions.SFTPIOError` naming the path and the reason when
+          it cannot be created, or a file is in its place.
+        """
+        path = path.rstrip("/")
+        if not path:
+            return False
+        attrs = self.stat(path)
+        if attrs is not None:
+            if stat.S_ISDIR(attrs.permissions):
+                return False
+            raise remote_error(
+                FX_FAILURE, "Cannot create directory %s on host %s - a file is in its place",
+                path, self.host, host=self.host,
+            )  # fmt: skip
+        parent = remote_parent(path)
+        if parent and parent != path:
+            self.make_dirs(parent)
+        return self.make_dir(path, mode)
+
+    def make_dir(self, path: str, mode: int = 0o755) -> bool:
+        """``mkdir`` one directory; ``False`` if a directory was there already (made by a
+        copy running at the same time, for example)."""
+        try:
+            with self.errors("creating directory", path):
+                self._call(self.sftp.mkdir, self._raw(path), mode & PERMISSION_BITS)
+            return True
+        except SFTPIOError:
+            if self.is_dir(path):
+                return False
+            raise
+
+    def set_mode(self, path: str, mode: int) -> None:
+        with self.errors("setting permissions of", path):
+            self._call(self.sftp.setstat, self._raw(path), _mode_attrs(mode))
+
+    def realpath(self, path: str) -> str:
+        with self.errors("resolving", path):
+            return str(self._call(self.sftp.realpath, self._raw(path)))
+
+    def listdir(self, path: str) -> list[Entry]:
+        """Entries of directory ``path``; links are followed, special files left out."""
+        names = []
+        with self.errors("listing directory", path):
+            handle = self._call(self.sftp.opendir, self._raw(path))
+        try:
+            with self.errors("listing directory", path):
+                entries = handle.readdir()
+                while True:
+                    rc, name, attrs = self._call(next, entries, _END)
+                    if rc <= 0:
+                        break
+                    if name in (b".", b".."):
+                        continue
+                    if b"/" in name or not name:  # never from a sane server: refuse to follow
+                        logger.warning("Skipping name %r in %s on host %s", name, path, self.host)
+                        continue
+                    names.append((name.decode(self.encoding, "surrogateescape"), attrs))
+        finally:
+            self._close(handle, path, raise_errors=False)
+        result = []
+        for name, attrs in names:
+            mode = attrs.permissions
+            is_link = stat.S_ISLNK(mode)
+            if is_link:
+                target = self.stat(path.rstrip("/") + "/" + name)
+                if target is None:
+                    logger.warning("Skipping broken link %s/%s on host %s", path, name, self.host)
+                    continue
+                mode = target.permissions
+            if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+                result.append(Entry(name, stat.S_ISDIR(mode), mode & PERMISSION_BITS, is_link))
+            else:
+                logger.warning(
+                    "Skipping %s/%s on host %s: not a file or directory", path, name, self.host
+                )
+        return result
+
+    # -- files --------------------------------------------------------------
+
+    def put(self, local_file: str, remote_file: str, mode: int, make_parents: bool = True) -> None:
+        """Stream ``local_file`` to ``remote_file`` and give it permission bits ``mode``;
+        a missing remote parent directory is created when ``make_parents`` is set."""
+        with local_errors(self.host, "reading local file"):
+            source = open(local_file, "rb")  # noqa: SIM115 - closed by the with below
+        with source:
+            handle = self._open_for_write(remote_file, mode, make_parents)
+            ok = False
+            try:
+                self._write_from(handle, remote_file, source, mode)
+                ok = True
+            finally:
+                self._close(handle, remote_file, raise_errors=ok)
+
+    def _write_from(self, handle: Any, remote_file: str, source: BinaryIO, mode: int) -> None:
+        session, sock, write = self.client.session, self.client.sock, handle.write
+        timeout = self.client.timeout
+        with self.errors("writing remote file", remote_file):
+            while True:
+                with local_errors(self.host, "reading local file"):
+                    data = source.read(SFTP_CHUNK)
+                if not data:
+                    break
+                eagain_write(session, sock, write, data, timeout)
+            try:
+                self._call(handle.fsetstat, _mode_attrs(mode))
+            except _REFUSED:  # not ours to chmod: the data arrived all the same
+                logger.warning(
+                    "Could not set permissions of %s on host %s to %o", remote_file, self.host, mode
+                )
+
+    def _open_for_write(self, path: str, mode: int, make_parents: bool) -> Any:
+        args = (self._raw(path), LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,
+                mode & PERMISSION_BITS)  # fmt: skip
+        what = "creating remote file"
+        try:
+            with self.errors(what, path):
+                return self._call(self.sftp.open, *args)
+        except SFTPIOError as exc:
+            code = sftp_status(exc)
+            parent = remote_parent(path)
+            if code == FX_NO_SUCH_FILE and make_parents and parent:
+                self.make_dirs(parent)
+                with self.errors(what, path):
+                    return self._call(self.sftp.open, *args)
+            if code == FX_FAILURE and self.is_dir(path):
+                raise remote_error(
+                    code,
+                    "Error %s %s on host %s - is a directory",
+                    what,
+                    path,
+                    self.host,
+                    host=self.host,
+                ) from exc
+            raise
+
+    def get(self, remote_file: str, local_file: str, mode: int) -> None:
+        """Stream ``remote_file`` into a temp file next to ``local_file``, moved into place with
+        permission bits ``mode`` once complete."""
+        with self.errors("opening remote file", remote_file):
+            handle = self._call(self.sftp.open, self._raw(remote_file), LIBSSH2_FXF_READ, 0)
+        try:
+            with atomic_local_file(local_file, self.host, mode) as target:
+                self._read_into(handle, remote_file, target)
+        finally:
+            # The local file is complete, or untouched, by now: closing changes neither.
+            self._close(handle, remote_file, raise_errors=False)
+
+    def _read_into(self, handle: Any, remote_file: str, target: BinaryIO) -> None:
+        session, sock, read = self.client.session, self.client.sock, handle.read
+        timeout = self.client.timeout
+        with self.errors("reading remote file", remote_file):
+            while True:
+                data = read_chunk(session, sock, read, SFTP_CHUNK, timeout)
+                if not data:
+                    break
+                target.write(data)
+
+    def _close(self, handle: Any, path: str, raise_errors: bool) -> None:
+        """Close a remote handle; its errors count only when nothing failed before."""
+        try:
+            with self.errors("closing", path):
+                self._call(handle.close)
+        except PSSHError:
+            if raise_errors:
+                raise
+            logger.debug("Ignoring error closing %s on host %s", path, self.host, exc_info=True)
