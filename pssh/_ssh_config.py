@@ -15,8 +15,10 @@ Semantics
 - The first obtained value of each option wins (most specific blocks first,
   ``Host *`` last); ``IdentityFile`` (and the forwarding, ``SendEnv``,
   ``SetEnv``, ``CertificateFile`` keywords) accumulate. ``ProxyJump`` and
-  ``ProxyCommand``: whichever comes first wins. ``ConnectTimeout none`` and
-  ``ServerAliveInterval none`` leave the option unset, as ssh does.
+  ``ProxyCommand``: whichever comes first wins, but ``ProxyJump none`` does
+  not block a later ``ProxyCommand`` (as ``ssh -G`` shows). ``ConnectTimeout
+  none`` and ``ServerAliveInterval none`` leave the option unset, as in ssh.
+  ``ProxyCommand`` and the other command keywords keep their raw text.
 - Keywords are case-insensitive; ``Keyword value`` or ``Keyword=value``;
   ``"double"``/``'single'`` quotes and backslash escapes as in ssh's
   ``argv_split``; ``#`` starts a comment at the start of a word.
@@ -66,6 +68,8 @@ MAX_INCLUDE_DEPTH = 16
 # Keywords whose values accumulate instead of first-obtained-wins.
 MULTI = {"identityfile", "certificatefile", "localforward", "remoteforward", "dynamicforward",
          "sendenv", "setenv"}  # fmt: skip
+# Keywords whose value is the rest of the line, unsplit (as ssh keeps them).
+_RAW = {"proxycommand", "localcommand", "remotecommand", "knownhostscommand"}
 _UNSUPPORTED_MATCH = {"exec", "localnetwork", "tagged"}
 _TIME = re.compile(r"(?:\d+[smhdwSMHDW])*\d*")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -346,6 +350,8 @@ class _Loader:
         if keyword == "proxyjump":
             args = [raw.split("#", 1)[0].strip()]
             args = ["none"] if args[0].lower() == "none" else args
+        elif keyword in _RAW:
+            args = [raw]
         self.items.append(_Option(keyword, tuple(args), local))
         return local
 
