@@ -197,17 +197,18 @@ class SCPMixin:
         """Why the remote scp refused to send ``remote_file``, asked through SFTP;
         ``''`` when SFTP cannot tell."""
         try:
-            attrs = self._scp_fs(sftp, encoding).stat(remote_file)
+            fs = self._scp_fs(sftp, encoding)
+            attrs = fs.stat(remote_file)
+            if attrs is None:
+                return "no such file or directory"
+            if stat.S_ISDIR(attrs.permissions):
+                return "is a directory (use recurse=True to copy directories)"
+            code = fs.read_refused(remote_file)
         except SFTPIOError as exc:
             code = sftp_status(exc)
-            return status_text(code) if code else ""
         except PSSHError:
             return ""
-        if attrs is None:
-            return "no such file or directory"
-        if stat.S_ISDIR(attrs.permissions):
-            return "is a directory (use recurse=True to copy directories)"
-        return ""
+        return status_text(code) if code else ""
 
     # -- both ---------------------------------------------------------------
 

@@ -235,6 +235,16 @@ class RemoteFS:
 
     # -- files --------------------------------------------------------------
 
+    def read_refused(self, path: str) -> int | None:
+        """The SFTP status refusing to open ``path`` for reading; ``None`` if it opens."""
+        try:
+            with self.errors("opening remote file", path):
+                handle = self._call(self.sftp.open, self._raw(path), LIBSSH2_FXF_READ, 0)
+        except SFTPIOError as exc:
+            return sftp_status(exc)
+        self._close(handle, path, raise_errors=False)
+        return None
+
     def put(self, local_file: str, remote_file: str, mode: int, make_parents: bool = True) -> None:
         """Stream ``local_file`` to ``remote_file`` and give it permission bits ``mode``;
         a missing remote parent directory is created when ``make_parents`` is set."""

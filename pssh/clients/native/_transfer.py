@@ -15,7 +15,7 @@ import stat
 from collections.abc import Callable
 from typing import Any
 
-from ...exceptions import SessionError, SFTPError
+from ...exceptions import SessionError, SFTPError, Timeout
 from .._copy import (
     PERMISSION_BITS,
     Entry,
@@ -51,11 +51,15 @@ class TransferMixin(SCPMixin):
                 return self._eagain(self.session.sftp_init, timeout=self.timeout)
         except SessionError as exc:
             raise SFTPError(
-                "Error starting SFTP session on host %s - %s",
-                self.host,
-                exc.__cause__ or exc,
+                "Error starting SFTP session on host %s - %s", self.host, exc.__cause__ or exc,
                 host=self.host,
-            ) from exc
+            ) from exc  # fmt: skip
+        except Timeout as exc:
+            # libssh2 keeps waiting when the server's SFTP process dies before answering.
+            raise SFTPError(
+                "Error starting SFTP session on host %s - no answer within %s seconds "
+                "(is SFTP working on the server?)", self.host, self.timeout, host=self.host,
+            ) from exc  # fmt: skip
 
     def _fs(self, sftp: Any, encoding: str = "utf-8") -> RemoteFS:
         self._require_session()
