@@ -29,6 +29,11 @@ Decisions (checked against OpenSSH 9.2 ``ssh``/``ssh-keygen`` in the tests)
   preferring recorded types in key exchange; see ``known_key_types``).
 - A matching ``@revoked`` line holding the presented key makes it **revoked**,
   which wins over everything. ``@cert-authority`` lines are parsed, never used.
+- Off port 22, a host with no line for ``[host]:port`` is looked up under plain
+  ``host`` too, as ssh does ("found matching key w/out port"): the key found
+  there is ok (nothing is recorded), a key revoked there is revoked (stricter
+  than ssh, which only warns), anything else leaves the host unknown. With
+  ssh's ``HostKeyAlias``, pass the alias as ``host`` and ``port=None``.
 - Optional ``ip`` (ssh's CheckHostIP): a revoked or changed key under either
   name fails; otherwise the host name decides; names with no record are in
   :attr:`CheckResult.unknown_names` and ``accept-new`` records them.
@@ -414,6 +419,10 @@ class KnownHosts:
         if revoked or same or plain:
             verdict = Verdict.REVOKED if revoked else Verdict.OK if same else Verdict.MISMATCH
             return CheckResult(verdict, name, "", "", revoked or same or plain)
+        if port not in (None, 0, 22):  # ssh: "found matching key w/out port"
+            without = self._check_name(host, None, ident)
+            if without.verdict in (Verdict.OK, Verdict.REVOKED):
+                return CheckResult(without.verdict, name, "", "", without.entries)
         return CheckResult(Verdict.UNKNOWN, name, "", "", (), (name,))
 
     def check(

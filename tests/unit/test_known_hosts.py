@@ -377,7 +377,7 @@ def test_check_ok_unknown_mismatch(kh_file, keys):
     res = kh.check("nowhere.example", 22, None, ed.blob)
     assert res.verdict is Verdict.UNKNOWN and res.entries == ()
     assert res.unknown_names == ("nowhere.example",)
-    assert kh.check("plain.example", 2223, None, ed.blob).verdict is Verdict.UNKNOWN
+    assert kh.check("plain.example", 2223, None, keys["rsa"].blob).verdict is Verdict.UNKNOWN
 
 
 def test_check_key_of_other_type_is_a_mismatch(kh_file, keys):
@@ -406,9 +406,35 @@ def test_check_wildcards_negation_hashes_and_case(kh_file, keys):
     assert kh.check("Hashed.Example", 22, None, ed.blob).verdict == "ok"
     assert kh.check("hashed.example", 2200, None, rsa.blob).verdict == "ok"
     assert kh.check("hashed.example", 2200, None, ed.blob).verdict == "mismatch"
-    assert kh.check("hashed.example", 2201, None, ed.blob).verdict == "unknown"
+    assert kh.check("hashed.example", 2201, None, rsa.blob).verdict == "unknown"
     assert kh.check("::1", None, None, ed.blob).verdict == "ok"
     assert kh.check("::1", 2222, None, rsa.blob).verdict == "ok"
+
+
+def test_check_falls_back_to_the_name_without_port(tmp_path, keys):
+    # ssh: "found matching key w/out port" (checked against ssh in the integration test).
+    ed, rsa, other = keys["ed25519"], keys["rsa"], keys["ed25519b"]
+    path = tmp_path / "kh"
+    path.write_text(
+        ed.line("h.example") + "\n" + rsa.line("[h.example]:2200") + "\n"
+        + other.line("r.example", "@revoked") + "\n"
+    )  # fmt: skip
+    kh = KnownHosts(str(path))
+    res = kh.check("h.example", 2222, None, ed.blob)
+    assert res.verdict is Verdict.OK and res.name == "[h.example]:2222"
+    assert [e.lineno for e in res.entries] == [1]
+    assert res.unknown_names == ()
+    # Another key under the plain name: the port is simply unknown.
+    res = kh.check("h.example", 2222, None, rsa.blob)
+    assert res.verdict is Verdict.UNKNOWN and res.unknown_names == ("[h.example]:2222",)
+    # A line for [host]:port decides alone.
+    assert kh.check("h.example", 2200, None, ed.blob).verdict is Verdict.MISMATCH
+    # Revoked under the plain name: revoked (ssh only warns here; we refuse).
+    assert kh.check("r.example", 2222, None, other.blob).verdict is Verdict.REVOKED
+    assert kh.check("r.example", 2222, None, ed.blob).verdict is Verdict.UNKNOWN
+    # Nothing is recorded under accept-new when the plain name vouches for the key.
+    assert verify(kh, "accept-new", "h.example", 2222, None, ed.blob, str(path)) == "ok"
+    assert path.read_text().count("\n") == 3
 
 
 def test_check_revoked_wins(kh_file, keys):
