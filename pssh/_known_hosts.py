@@ -56,6 +56,7 @@ import hmac
 import logging
 import os
 import re
+import string
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -190,6 +191,17 @@ def key_label(key_type: str) -> str:
 # --- names and patterns ------------------------------------------------------
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters only, as OpenSSH's ``lowercase()`` does.
+
+    :rtype: str
+    """
+    return text.translate(_ASCII_LOWER)
+
+
 @functools.lru_cache(maxsize=1024)
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
     parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
@@ -213,7 +225,7 @@ def match_pattern_list(name: str, patterns: str, ignore_case: bool = False) -> i
     :rtype: int
     """
     if ignore_case:
-        name, patterns = name.lower(), patterns.lower()
+        name, patterns = ascii_lower(name), ascii_lower(patterns)
     found = 0
     for pattern in patterns.split(","):
         negated = pattern.startswith("!")
@@ -229,7 +241,7 @@ def known_hosts_name(host: str, port: Optional[int] = None) -> str:
 
     :rtype: str
     """
-    host = host.lower()
+    host = ascii_lower(host)
     return host if port in (None, 0, 22) else f"[{host}]:{port}"
 
 
@@ -384,7 +396,7 @@ class KnownHosts:
         elif any(c in entry.names for c in "*?!"):
             self._other[idx] = None
         else:
-            for name in set(entry.names.lower().split(",")):
+            for name in set(ascii_lower(entry.names).split(",")):
                 self._plain.setdefault(name, []).append(idx)
 
     def _matches(self, idx: int, name: str) -> bool:
@@ -399,9 +411,10 @@ class KnownHosts:
         :rtype: list(KnownHostEntry)
         """
         name = known_hosts_name(host, port)
-        found = set(self._plain.get(name, ()))
-        found.update(i for i in self._other if self._matches(i, name))
-        return [self.entries[i] for i in sorted(found)]
+        with self.lock:
+            found = set(self._plain.get(name, ()))
+            found.update(i for i in list(self._other) if self._matches(i, name))
+            return [self.entries[i] for i in sorted(found)]
 
     def known_key_types(self, host: str, port: Optional[int] = None) -> list[str]:
         """Distinct key types recorded for the host (no markers), in file order.
@@ -443,7 +456,7 @@ class KnownHosts:
         ktype = _check_type(key_type, key_blob)
         ident = _key_identity(key_blob)
         results = [self._check_name(host, port, ident)]
-        if ip and ip.lower() != host.lower():
+        if ip and ascii_lower(ip) != ascii_lower(host):
             results.append(self._check_name(ip, port, ident))
         verdict = results[0].verdict
         for worst in (Verdict.MISMATCH, Verdict.REVOKED):
@@ -478,7 +491,7 @@ class KnownHosts:
         :rtype: list(KnownHostEntry)
         """
         ktype = _check_type(key_type, key_blob)
-        hosts = [host] + ([ip] if ip and ip.lower() != host.lower() else [])
+        hosts = [host] + ([ip] if ip and ascii_lower(ip) != ascii_lower(host) else [])
         for name in hosts:
             if not name or _UNSAFE_NAME.search(name):
                 raise ValueError(f"refusing to record unsafe host name {name!r}")

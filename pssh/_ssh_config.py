@@ -10,6 +10,14 @@ is empty. ``config.lookup(host, user=None, port=None)`` returns a frozen
 :class:`HostConfig`, where ``user``/``port`` act like ``ssh -l``/``-p``:
 they win over the file and feed ``Match user``, ``%r`` and ``%p``.
 
+Wiring it (for the clients): other explicit arguments also win over the
+returned values. ``strict_host_key_checking`` is already a
+:class:`~pssh._known_hosts.HostKeyPolicy`; ``user_known_hosts_files`` (when
+not ``None``) replaces the user files of ``KnownHosts``, the first one being
+the file to record into, with ``hash_name=hash_known_hosts``; with
+``host_key_alias`` look the key up as ``(alias, port=None)``. Each
+``proxy_jump`` hop should itself be looked up, as ssh does for jump hosts.
+
 Semantics
 ---------
 - The first obtained value of each option wins (most specific blocks first,
@@ -26,7 +34,8 @@ Semantics
   exactly as given (case-sensitive, like ssh). ``Match`` supports ``all``,
   ``host`` (the HostName obtained so far, ``%h`` expanded), ``originalhost``,
   ``user``, ``localuser``, ``canonical`` and ``final`` (a second pass runs
-  when any ``Match`` uses ``final``, as in ssh). A ``Match`` line using
+  when any ``Match`` uses ``final``, as in ssh: ``Host`` lines then match the
+  resolved, lower-cased host name). A ``Match`` line using
   ``exec``, ``localnetwork`` or ``tagged`` never matches (nothing is run).
 - ``Include``: several glob patterns, processed in sorted order; relative
   paths are in ``~/.ssh`` for user files (including ``load(path)``, like
@@ -54,13 +63,19 @@ import os
 import pwd
 import re
 import socket
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple, Optional, Union
 from urllib.parse import unquote
 
-from ._known_hosts import HostKeyPolicy, match_pattern, match_pattern_list, parse_policy
+from ._known_hosts import (
+    HostKeyPolicy,
+    ascii_lower,
+    match_pattern,
+    match_pattern_list,
+    parse_policy,
+)
 
 USER_CONFIG = "~/.ssh/config"
 SYSTEM_CONFIG = "/etc/ssh/ssh_config"
@@ -435,10 +450,12 @@ class _Walk:
                 self._apply(item)
 
     def _host(self, block: _Block) -> bool:
+        # In the final pass ssh matches Host lines against the resolved host name.
+        name = self.host if self.final_hostname is None else self.final_hostname
         found = False
         for _neg, _attr, pattern in block.args:
             negated = pattern.startswith("!")
-            if match_pattern(self.host, pattern[1:] if negated else pattern):
+            if match_pattern(name, pattern[1:] if negated else pattern):
                 if negated:
                     return False
                 found = True
@@ -464,6 +481,8 @@ class _Walk:
 
     def _apply(self, opt: _Option) -> None:
         key = opt.keyword
+        if key == "hostname" and self.final_hostname is not None:
+            return  # ssh fixes the host name before the final pass
         if key in MULTI:
             if key != "identityfile" or opt.args not in self.multi.get(key, []):
                 self.multi.setdefault(key, []).append(opt.args)
@@ -490,7 +509,7 @@ class _Walk:
         try:
             ipaddress.ip_address(name)
         except ValueError:
-            name = name.lower()
+            name = ascii_lower(name)
         return name
 
     def remote_user(self) -> str:
@@ -499,7 +518,7 @@ class _Walk:
     def result(self) -> HostConfig:
         got, hostname = self.got, self.hostname()
         port = _port(got["port"][0]) if "port" in got else 22
-        alias = got["hostkeyalias"][0].lower() if "hostkeyalias" in got else None
+        alias = ascii_lower(got["hostkeyalias"][0]) if "hostkeyalias" in got else None
         local = socket.gethostname()
         ruser = self.remote_user()
         tokens = {
@@ -609,6 +628,3 @@ class SSHConfig:
             walk.final_hostname = walk.hostname()
             walk.run(self._items, final=True)
         return walk.result()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.files)

@@ -169,6 +169,7 @@ def test_known_hosts_name():
     assert known_hosts_name("h", 0) == "h"
     assert known_hosts_name("h", 2222) == "[h]:2222"
     assert known_hosts_name("::1", 2222) == "[::1]:2222"
+    assert known_hosts_name("ÄB.example") == "Äb.example"  # ASCII only, as OpenSSH
 
 
 def test_hash_hostname_matches_ssh_keygen_H(tmp_path, keys):
@@ -823,3 +824,35 @@ def test_verify_concurrent_same_host_records_once(tmp_path, keys):
 def test_paths_are_kept(tmp_path):
     kh = KnownHosts([str(tmp_path / "a"), "~/b"])
     assert kh.paths == [str(tmp_path / "a"), os.path.expanduser("~/b")]
+
+
+# --------------------------------------------------------------------------
+# Differential test: random name patterns (fixed seeds) looked up by us and by ssh-keygen -F
+
+NAME_PARTS = ["a", "b", "ab", "A", "*", "?", "a*", "*b", "?b", "h1", "H1", "[h1]:2222",
+              "[h*]:22??", "[*]:*", "10.0.0.1", "10.0.0.*", "::1", "[::1]:2222"]  # fmt: skip
+QUERIES = [("a", None), ("ab", None), ("b", None), ("h1", None), ("h1", 2222), ("h2", 2200),
+           ("10.0.0.1", None), ("10.0.0.12", None), ("::1", None), ("::1", 2222)]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_patterns_like_ssh_keygen(tmp_path, keys, seed):
+    import random
+
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(8):
+        names = [("!" if rng.random() < 0.25 else "") + rng.choice(NAME_PARTS) for _ in range(3)]
+        if rng.random() < 0.15:
+            names = [hash_hostname(known_hosts_name(*rng.choice(QUERIES)))]
+        marker = rng.choice(["", "", "", "@revoked", "@cert-authority"])
+        lines.append(
+            keys[rng.choice(["ed25519", "rsa"])].line(",".join(names[: rng.randint(1, 3)]), marker)
+        )
+    path = tmp_path / "kh"
+    path.write_text("\n".join(lines) + "\n")
+    kh = KnownHosts(str(path))
+    for host, port in QUERIES:
+        assert [e.lineno for e in kh.lookup(host, port)] == keygen_find(
+            known_hosts_name(host, port), path
+        )

@@ -447,7 +447,7 @@ def test_system_file_includes(tmp_path, monkeypatch):
     hc = config.lookup("h")
     assert (hc.port, hc.user) == (2345, "me")
     assert config.lookup("g").user == "sysuser"
-    assert list(config) == [str(tmp_path / "home" / ".ssh" / "config"), str(system)]
+    assert config.files == [str(tmp_path / "home" / ".ssh" / "config"), str(system)]
     write(etc / "bad", "Include ~/x.conf\n")
     monkeypatch.setattr(_ssh_config, "SYSTEM_CONFIG", str(etc / "bad"))
     with pytest.raises(SSHConfigError, match="bad include path"):
@@ -561,6 +561,10 @@ def test_match_final_second_pass(tmp_path):
     if SAME_HOME:
         assert_like_ssh(config, "alias")
         assert_like_ssh(config, "other")
+    # HostName is settled before the final pass.
+    late = write(tmp_path / "late", "Match final\n  HostName changed.example\n")
+    assert SSHConfig.load(str(late)).lookup("x").hostname == "x"
+    assert ssh_G(late, "x")["hostname"] == ["x"]
 
 
 @pytest.mark.parametrize(
@@ -721,3 +725,52 @@ def test_errors_name_file_and_line(tmp_path):
     with pytest.raises(SSHConfigError, match=r"<string> line 2"):
         SSHConfig.from_string("Host a\n  Port\n")
     assert issubclass(SSHConfigError, ValueError)
+
+
+# --------------------------------------------------------------------------
+# Differential test: random configurations (fixed seeds) resolved by us and by ssh -G
+
+PATTERNS = ["*", "a*", "?b", "ab", "!ab", "c.example", "*.example", "!x.example", "A*", "t*"]
+CRITERIA = ["host", "!host", "originalhost", "user", "!user", "localuser"]
+OPTIONS = [
+    "Port {n}", "User u{n}", "HostName %h.d{n}", "HostName Target{n}", "HostName ab",
+    "ConnectTimeout {n}", "ConnectTimeout 1m{n}s", "ConnectTimeout none",
+    "ServerAliveInterval {n}", "IdentitiesOnly yes", "IdentitiesOnly no",
+    "StrictHostKeyChecking accept-new", "StrictHostKeyChecking no", "StrictHostKeyChecking yes",
+    "ProxyJump j{n},u@k{n}:2{n}", "ProxyJump none", "ProxyCommand nc %h {n}",
+    "UserKnownHostsFile /tmp/k{n}_%h_%p_%r_%n none2", "UserKnownHostsFile none",
+    "IdentityFile ~/.ssh/id_{n}_%r", "HostKeyAlias Alias{n}", "HashKnownHosts yes",
+]  # fmt: skip
+
+
+def _random_config(rng) -> str:
+    lines = []
+    for _ in range(rng.randint(0, 2)):
+        lines.append(rng.choice(OPTIONS).format(n=rng.randint(1, 9)))
+    for _ in range(rng.randint(1, 6)):
+        if rng.random() < 0.6:
+            lines.append("Host " + " ".join(rng.sample(PATTERNS, rng.randint(1, 3))))
+        elif rng.random() < 0.15:
+            lines.append(rng.choice(["Match all", "Match final", "Match !final", "Match canonical"]))
+        else:
+            crits = []
+            for _ in range(rng.randint(1, 2)):
+                attr = rng.choice(CRITERIA)
+                value = LOCAL_USER if "user" in attr and rng.random() < 0.5 else None
+                value = value or ",".join(rng.sample(PATTERNS + ["u1", "u3"], rng.randint(1, 2)))
+                crits.append(f"{attr} {value}")
+            lines.append("Match " + " ".join(crits))
+        for _ in range(rng.randint(1, 4)):
+            lines.append("  " + rng.choice(OPTIONS).format(n=rng.randint(1, 9)))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.skipif(not SAME_HOME, reason="HOME differs from the passwd home ssh uses")
+@pytest.mark.parametrize("seed", range(40))
+def test_random_configs_like_ssh(tmp_path, seed):
+    import random
+
+    rng = random.Random(seed)
+    config = write(tmp_path / "config", _random_config(rng))
+    for host in ("ab", "a1", "xb", "c.example", "x.example", "AB", "t.example"):
+        assert_like_ssh(config, host, user=rng.choice([None, "u1"]))
