@@ -588,8 +588,8 @@ class SSHConfig:
         for name, user in ((os.path.expanduser(USER_CONFIG), True), (SYSTEM_CONFIG, False)):
             try:
                 config._read(name, user=user, checkperm=user)
-            except (FileNotFoundError, NotADirectoryError):
-                pass
+            except OSError:
+                pass  # ssh ignores default files it cannot open
         return config
 
     @classmethod

@@ -856,3 +856,21 @@ def test_random_patterns_like_ssh_keygen(tmp_path, keys, seed):
         assert [e.lineno for e in kh.lookup(host, port)] == keygen_find(
             known_hosts_name(host, port), path
         )
+
+
+def test_many_greenlets_verify_at_once(tmp_path, keys):
+    import gevent
+
+    path = tmp_path / "kh"
+    kh = KnownHosts(str(path))
+    blob = keys["ed25519"].blob
+
+    def connect(n: int):
+        gevent.sleep(0)
+        return verify(kh, "accept-new", f"g{n % 40}.example", 2200, None, blob, str(path))
+
+    jobs = [gevent.spawn(connect, n) for n in range(120)]
+    gevent.joinall(jobs, raise_error=True)
+    verdicts = [job.value for job in jobs]
+    assert verdicts.count("unknown") == 40 and verdicts.count("ok") == 80
+    _check_file(path, {f"[g{n}.example]:2200" for n in range(40)}, blob)

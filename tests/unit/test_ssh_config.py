@@ -751,7 +751,7 @@ def _random_config(rng) -> str:
         if rng.random() < 0.6:
             lines.append("Host " + " ".join(rng.sample(PATTERNS, rng.randint(1, 3))))
         elif rng.random() < 0.15:
-            lines.append(rng.choice(["Match all", "Match final", "Match !final", "Match canonical"]))
+            lines.append("Match " + rng.choice(["all", "final", "!final", "canonical"]))
         else:
             crits = []
             for _ in range(rng.randint(1, 2)):
