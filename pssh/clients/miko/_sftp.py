@@ -1,51 +1,38 @@
 """SFTP copy functions of the paramiko single host client.
 
-Remote work goes through paramiko's :class:`paramiko.sftp_client.SFTPClient`
-and its errors become :py:class:`pssh.exceptions.SFTPError` /
-:py:class:`pssh.exceptions.SFTPIOError`; local files are opened here (so
-local errors stay :py:class:`OSError`) and written under a temporary name
-that replaces the target only once the copy is complete.
+Remote work goes through paramiko's :class:`paramiko.sftp_client.SFTPClient`,
+its errors becoming :py:class:`pssh.exceptions.SFTPError` /
+:py:class:`pssh.exceptions.SFTPIOError`. Everything local - path checks,
+atomic writes (a temp file renamed into place once complete), the recursive
+walk and the permission bits - is the backend-neutral code the native client
+uses too (:mod:`pssh.clients._copy`), so both copy the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import posixpath
 import stat
-import tempfile
 from typing import Any
 
 import paramiko
 
+from .._copy import (
+    PERMISSION_BITS,
+    Entry,
+    atomic_local_file,
+    check_local_source,
+    check_local_target,
+    list_local_dir,
+    local_errors,
+    make_local_dir,
+    remote_join,
+    remote_parent,
+    walk_tree,
+)
 from ._errors import map_errors
 
 logger = logging.getLogger("pssh.clients.miko")
-
-
-def _write_local(path: str, fill: Any) -> None:
-    """Create ``path`` (and its missing parent folders) from ``fill(fh)``,
-    atomically: a failed copy leaves no partial file behind."""
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fill(fh)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class SFTPMixin:
@@ -62,40 +49,47 @@ class SFTPMixin:
         :raises: :py:class:`pssh.exceptions.SFTPError` when the server
           refuses SFTP.
         """
+        transport = self._transport()
         with map_errors(self.host, "starting SFTP session", sftp=True):
-            sftp = paramiko.SFTPClient.from_transport(self._transport())
-        if sftp is None:  # pragma: no cover - paramiko returns None only on a closed channel
-            with map_errors(self.host, "starting SFTP session", sftp=True):
-                raise paramiko.SFTPError("no SFTP channel")
-        return sftp
+            sftp = paramiko.SFTPClient.from_transport(transport)
+            if sftp is None:
+                raise paramiko.SFTPError("the server did not open an SFTP channel")
+            return sftp
 
     def mkdir(self, sftp: paramiko.SFTPClient, directory: str) -> None:
         """Make directory via SFTP channel.
 
-        Parent paths in the directory are created if they do not exist.
+        Parent paths in the directory are created if they do not exist; a
+        directory that is there already is fine.
 
         :param sftp: SFTP client object
         :type sftp: :py:class:`paramiko.sftp_client.SFTPClient`
         :param directory: Remote directory to create
         :type directory: str
-
-        Catches and logs at error level remote IOErrors on creating directory.
+        :raises: :py:class:`pssh.exceptions.SFTPIOError` naming the directory
+          and the server's reason when it cannot be created (as the native
+          client does: a copy into it could not succeed either).
         """
-        path = "/" if directory.startswith("/") else ""
-        for part in directory.split("/"):
-            if not part:
-                continue
-            path = posixpath.join(path, part)
-            try:
-                sftp.stat(path)
-            except OSError:
+        self._make_dirs(sftp, directory)
+
+    def _make_dirs(self, sftp: paramiko.SFTPClient, directory: str, mode: int = 0o777) -> bool:
+        """Create ``directory`` and missing parents; ``True`` if it was created."""
+        missing = []
+        path = directory.rstrip("/")
+        with map_errors(self.host, f"creating remote directory {directory}", sftp=True):
+            while path:
                 try:
-                    sftp.mkdir(path)
-                except OSError as exc:
-                    logger.error(
-                        "Error creating remote directory %s on %s: %s", path, self.host, exc
-                    )
-                    return
+                    attrs = sftp.stat(path)
+                except FileNotFoundError:
+                    missing.append(path)
+                    path = remote_parent(path)
+                    continue
+                if not stat.S_ISDIR(attrs.st_mode or 0):
+                    raise NotADirectoryError(f"{path} exists and is not a directory")
+                break
+            for path in reversed(missing):
+                sftp.mkdir(path, mode & PERMISSION_BITS)
+        return bool(missing)
 
     def copy_file(
         self, local_file: str, remote_file: str, recurse: bool = False, sftp: Any = None
@@ -103,7 +97,8 @@ class SFTPMixin:
         """Copy local file to host via SFTP/SCP
 
         Copy is done natively using SFTP/SCP version 2 protocol, no scp
-        command is used or required.
+        command is used or required. Missing remote directories are created;
+        permission bits are kept.
 
         :param local_file: Local filepath to copy to remote host
         :type local_file: str
@@ -123,37 +118,44 @@ class SFTPMixin:
         :raises: :py:class:`IOError` on I/O errors reading local files
         :raises: :py:class:`OSError` on OS errors like permission denied
         """
-        if os.path.isdir(local_file) and not recurse:
-            raise ValueError("Recurse must be true if local_file is a directory.")
-        own = sftp is None
-        sftp = self._make_sftp() if own else sftp
-        try:
-            if os.path.isdir(local_file):
-                self._put_dir(sftp, local_file, remote_file)
+        st = check_local_source(local_file, recurse, self.host)
+        with _Session(self, sftp) as session:
+            if stat.S_ISDIR(st.st_mode):
+                self._send_tree(session, local_file, remote_file, st.st_mode)
             else:
-                parent = posixpath.dirname(remote_file)
+                parent = remote_parent(remote_file)
                 if parent:
-                    self.mkdir(sftp, parent)
-                self._put(sftp, local_file, remote_file)
-        finally:
-            if own:
-                sftp.close()
+                    self._make_dirs(session, parent)
+                self._put(session, local_file, remote_file, st.st_mode)
 
-    def _put(self, sftp: paramiko.SFTPClient, local_file: str, remote_file: str) -> None:
-        what = f"copying {local_file} to {remote_file}"
-        with open(local_file, "rb") as fh, map_errors(self.host, what, sftp=True):
+    def _put(self, sftp: paramiko.SFTPClient, local_file: str, remote_file: str, mode: int) -> None:
+        with local_errors(self.host, "reading local file"):
+            fh = open(local_file, "rb")  # noqa: SIM115 - closed below, errors mapped apart
+        with fh, map_errors(self.host, f"copying {local_file} to {remote_file}", sftp=True):
             sftp.putfo(fh, remote_file, confirm=True)
+            sftp.chmod(remote_file, mode & PERMISSION_BITS)
         logger.info("Copied local file %s to %s:%s", local_file, self.host, remote_file)
 
-    def _put_dir(self, sftp: paramiko.SFTPClient, local_dir: str, remote_dir: str) -> None:
-        self.mkdir(sftp, remote_dir)
-        for name in sorted(os.listdir(local_dir)):
-            local = os.path.join(local_dir, name)
-            remote = posixpath.join(remote_dir, name)
-            if os.path.isdir(local):
-                self._put_dir(sftp, local, remote)
-            else:
-                self._put(sftp, local, remote)
+    def _send_tree(
+        self, sftp: paramiko.SFTPClient, local_dir: str, remote_dir: str, mode: int
+    ) -> None:
+        created = [(remote_dir, mode)] if self._make_dirs(sftp, remote_dir, mode | 0o700) else []
+
+        def listdir(path: str) -> list[Entry]:
+            with local_errors(self.host, "listing local directory"):
+                return list_local_dir(path)
+
+        steps = walk_tree(
+            local_dir, remote_dir, listdir, os.path.join, remote_join, os.path.realpath
+        )
+        for step in steps:
+            if not step.is_dir:
+                self._put(sftp, step.source, step.target, step.mode)
+            elif self._make_dirs(sftp, step.target, step.mode | 0o700):
+                created.append((step.target, step.mode))
+        with map_errors(self.host, "setting permissions of remote directories", sftp=True):
+            for path, dir_mode in reversed(created):
+                sftp.chmod(path, dir_mode & PERMISSION_BITS)
 
     def copy_remote_file(
         self, remote_file: str, local_file: str, recurse: bool = False, sftp: Any = None
@@ -161,7 +163,10 @@ class SFTPMixin:
         """Copy remote file to local host via SFTP/SCP
 
         Copy is done natively using SFTP/SCP version 2, no scp command is
-        used or required.
+        used or required. Missing local directories are created; permission
+        bits are kept. The file is written under a temporary name next to
+        ``local_file`` and renamed once complete, so a failed copy leaves no
+        partial file.
 
         :param remote_file: Remote filepath to copy from
         :type remote_file: str
@@ -181,37 +186,92 @@ class SFTPMixin:
         :raises: :py:class:`IOError` on I/O errors creating directories or file
         :raises: :py:class:`OSError` on OS errors like permission denied
         """
-        own = sftp is None
-        sftp = self._make_sftp() if own else sftp
-        try:
+        with _Session(self, sftp) as session:
             with map_errors(self.host, f"reading {remote_file}", sftp=True):
-                mode = sftp.stat(remote_file).st_mode or 0
-            if stat.S_ISDIR(mode):
-                if not recurse:
-                    raise ValueError("Recurse must be true if remote_file is a directory.")
-                self._get_dir(sftp, remote_file, local_file)
+                mode = session.stat(remote_file).st_mode or 0
+            if not stat.S_ISDIR(mode):
+                check_local_target(local_file, self.host)
+                self._get(session, remote_file, local_file, mode)
+            elif not recurse:
+                raise ValueError(
+                    f"Remote path {remote_file} on host {self.host} is a directory - "
+                    "use recurse=True to copy it"
+                )
             else:
-                self._get(sftp, remote_file, local_file)
-        finally:
-            if own:
-                sftp.close()
+                self._recv_tree(session, remote_file, local_file, mode)
 
-    def _get(self, sftp: paramiko.SFTPClient, remote_file: str, local_file: str) -> None:
-        def fill(fh: Any) -> None:
-            with map_errors(self.host, f"copying {remote_file} to {local_file}", sftp=True):
-                sftp.getfo(remote_file, fh)
-
-        _write_local(local_file, fill)
+    def _get(self, sftp: paramiko.SFTPClient, remote_file: str, local_file: str, mode: int) -> None:
+        what = f"copying {remote_file} to {local_file}"
+        with (
+            atomic_local_file(local_file, self.host, mode) as fh,
+            map_errors(self.host, what, sftp=True),
+        ):
+            sftp.getfo(remote_file, fh)
         logger.info("Copied %s:%s to local file %s", self.host, remote_file, local_file)
 
-    def _get_dir(self, sftp: paramiko.SFTPClient, remote_dir: str, local_dir: str) -> None:
-        os.makedirs(local_dir, exist_ok=True)
-        with map_errors(self.host, f"listing {remote_dir}", sftp=True):
-            entries = sftp.listdir_attr(remote_dir)
-        for entry in sorted(entries, key=lambda e: e.filename):
-            remote = posixpath.join(remote_dir, entry.filename)
-            local = os.path.join(local_dir, entry.filename)
-            if stat.S_ISDIR(entry.st_mode or 0):
-                self._get_dir(sftp, remote, local)
-            else:
-                self._get(sftp, remote, local)
+    def _recv_tree(
+        self, sftp: paramiko.SFTPClient, remote_dir: str, local_dir: str, mode: int
+    ) -> None:
+        created = []
+        if not os.path.isdir(local_dir):
+            make_local_dir(local_dir, self.host)
+            created.append((local_dir, mode))
+
+        def listdir(path: str) -> list[Entry]:
+            return self._list_remote(sftp, path)
+
+        def realpath(path: str) -> str:
+            with map_errors(self.host, f"resolving {path}", sftp=True):
+                return sftp.normalize(path)
+
+        for step in walk_tree(remote_dir, local_dir, listdir, remote_join, os.path.join, realpath):
+            if not step.is_dir:
+                self._get(sftp, step.source, step.target, step.mode)
+            elif not os.path.isdir(step.target):
+                make_local_dir(step.target, self.host)
+                created.append((step.target, step.mode))
+        with local_errors(self.host, "setting permissions of local directory"):
+            for path, dir_mode in reversed(created):
+                os.chmod(path, dir_mode & PERMISSION_BITS)
+
+    def _list_remote(self, sftp: paramiko.SFTPClient, path: str) -> list[Entry]:
+        """Entries of a remote directory; symbolic links are followed, and
+        what is neither file nor directory is left out."""
+        entries = []
+        with map_errors(self.host, f"listing {path}", sftp=True):
+            for attrs in sftp.listdir_attr(path):
+                st_mode, is_link = attrs.st_mode or 0, False
+                if stat.S_ISLNK(st_mode):
+                    is_link = True
+                    try:
+                        st_mode = sftp.stat(remote_join(path, attrs.filename)).st_mode or 0
+                    except FileNotFoundError:
+                        logger.warning(
+                            "Skipping broken symbolic link %s on %s", attrs.filename, self.host
+                        )
+                        continue
+                if stat.S_ISDIR(st_mode) or stat.S_ISREG(st_mode):
+                    entries.append(
+                        Entry(
+                            attrs.filename,
+                            stat.S_ISDIR(st_mode),
+                            st_mode & PERMISSION_BITS,
+                            is_link,
+                        )
+                    )
+        return entries
+
+
+class _Session:
+    """The SFTP client given by the caller, or a new one closed afterwards."""
+
+    def __init__(self, client: SFTPMixin, sftp: paramiko.SFTPClient | None) -> None:
+        self._own = sftp is None
+        self._sftp = client._make_sftp() if sftp is None else sftp
+
+    def __enter__(self) -> paramiko.SFTPClient:
+        return self._sftp
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._own:
+            self._sftp.close()

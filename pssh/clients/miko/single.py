@@ -11,137 +11,43 @@ proxy) and handed to :meth:`paramiko.client.SSHClient.connect` as ``sock``.
 
 from __future__ import annotations
 
-import inspect
 import logging
-import os
-import shlex
 import weakref
 from collections.abc import Iterator
-from typing import IO, Any, Union
+from typing import Any
 
 import paramiko
 from gevent import Timeout as GTimeout
-from paramiko.agent import AgentRequestHandler
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
     AuthenticationException,
     ConnectionErrorException,
-    PKeyFileError,
     ProxyError,
     SessionError,
     SSHException,
     Timeout,
 )
-from ...utils import load_private_key, read_openssh_config
 from .._sock import open_socket
-from ..base_single import BaseSSHClient, make_command
+from ..base_single import BaseSSHClient
 from ._errors import map_errors, map_proxy_errors
+from ._forward import forward_agent
+from ._options import (
+    AcceptHostKey,
+    PKeyArg,
+    check_paramiko_kwargs,
+    failed_in_auth,
+    load_pkey,
+    openssh_config,
+    wrap_command,
+)
 from ._output import ChannelOutput, Stdin, iter_lines
 from ._sftp import SFTPMixin
 
 logger = logging.getLogger(__name__)
 
-USER_SSH_CONFIG = os.path.join("~", ".ssh", "config")
-"""User's OpenSSH client configuration, read first."""
-SYSTEM_SSH_CONFIG = "/etc/ssh/ssh_config"
-"""System-wide OpenSSH client configuration, read after the user's."""
-
 _RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException, ProxyError,
              SSHException)  # fmt: skip
-_CONNECT_PARAMS = frozenset(inspect.signature(paramiko.SSHClient.connect).parameters) - {"self"}
-_SET_BY_CLIENT = frozenset(
-    {"hostname", "port", "username", "password", "pkey", "sock", "timeout", "allow_agent"}
-)
-
-PKeyArg = Union[paramiko.PKey, str, "os.PathLike[str]", IO[str], IO[bytes], None]
-
-
-def check_paramiko_kwargs(kwargs: dict[str, Any]) -> None:
-    """Refuse keyword arguments :meth:`paramiko.client.SSHClient.connect`
-    would not take, or that the client sets itself.
-
-    :raises: :py:class:`TypeError` naming them.
-    """
-    unknown = sorted(set(kwargs) - _CONNECT_PARAMS)
-    if unknown:
-        raise TypeError(
-            f"paramiko {paramiko.__version__} SSHClient.connect() does not take "
-            + ", ".join(unknown)
-        )
-    taken = sorted(set(kwargs) & _SET_BY_CLIENT)
-    if taken:
-        raise TypeError(
-            "%s set by the client itself; use the client's own arguments instead"
-            % (", ".join(taken) + (" is" if len(taken) == 1 else " are"))
-        )
-
-
-def load_pkey(pkey: PKeyArg) -> paramiko.PKey | None:
-    """A paramiko key from a key object, a key file path or a file object.
-
-    :raises: :py:class:`pssh.exceptions.PKeyFileError` when a path does not
-      exist; :py:class:`pssh.exceptions.SSHException` (naming the file and
-      the reason) when a key cannot be loaded.
-    """
-    if pkey is None or isinstance(pkey, paramiko.PKey):
-        return pkey
-    if isinstance(pkey, (str, os.PathLike)):
-        path = os.path.expanduser(os.fspath(pkey))
-        if not os.path.isfile(path):
-            raise PKeyFileError("No such private key file %s", path)
-        return load_private_key(path)
-    if hasattr(pkey, "read"):
-        return load_private_key(pkey)
-    raise PKeyFileError(
-        "Private key must be a paramiko key, a file path or a file object, got %r",
-        type(pkey).__name__,
-    )
-
-
-def openssh_config(
-    host: str, config_file: str | None = None
-) -> tuple[str, str | None, int | None, str | None]:
-    """``(hostname, user, port, identity file)`` for ``host`` from
-    ``config_file``, or else from ``~/.ssh/config`` then
-    ``/etc/ssh/ssh_config`` (the first value found wins, as with OpenSSH)."""
-    files = [config_file] if config_file else [USER_SSH_CONFIG, SYSTEM_SSH_CONFIG]
-    hostname = user = identity = None
-    port = None
-    for path in files:
-        found = read_openssh_config(host, path)
-        if found is None:
-            continue
-        f_hostname, f_user, f_port, f_identity = found
-        if hostname is None and f_hostname != host:
-            hostname = f_hostname
-        user = user or f_user
-        port = port or f_port
-        if identity is None and f_identity and os.path.isfile(f_identity):
-            identity = f_identity
-    return hostname or host, user, port, identity
-
-
-def wrap_command(
-    command: str, sudo: bool, user: str | None, shell: str | None, use_shell: bool
-) -> str:
-    """The command line sent to the host (see :func:`make_command`); with
-    ``use_shell=False`` the command runs as given, without a shell."""
-    if use_shell:
-        return make_command(command, sudo, user, shell)
-    if user:
-        return f"sudo -u {shlex.quote(user)} -S {command}"
-    if sudo:
-        return f"sudo -S {command}"
-    return command
-
-
-class _AcceptHostKey(paramiko.MissingHostKeyPolicy):
-    """Host keys are not verified, as with the native client (see the
-    security documentation)."""
-
-    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
-        return None
 
 
 class SSHClient(SFTPMixin, BaseSSHClient):
@@ -241,10 +147,10 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         **paramiko_kwargs: Any,
     ) -> None:
         check_paramiko_kwargs(paramiko_kwargs)
-        hostname, cfg_user, cfg_port, cfg_key = openssh_config(host, _openssh_config_file)
+        hostname, user, port, cfg_key = openssh_config(host, user, port, _openssh_config_file)
         pkey = load_pkey(pkey if pkey is not None else cfg_key)
         super().__init__(
-            host, user=user or cfg_user, password=password, port=port or cfg_port, pkey=pkey,
+            host, user=user, password=password, port=port, pkey=pkey,
             num_retries=num_retries, retry_delay=retry_delay, allow_agent=allow_agent,
             timeout=timeout, forward_ssh_agent=forward_ssh_agent, proxy_host=proxy_host,
         )  # fmt: skip
@@ -268,7 +174,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     def _connect(self) -> None:
         sock = self._open_sock()
         client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(_AcceptHostKey())
+        client.set_missing_host_key_policy(AcceptHostKey())
         if self.agent is not None:
             client._agent = self.agent  # paramiko asks it instead of the system agent
         kwargs: dict[str, Any] = {
@@ -284,7 +190,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
                     client.connect(**kwargs)
                 except paramiko.SSHException as exc:
                     auth_error = isinstance(exc, paramiko.AuthenticationException)
-                    if not auth_error and _failed_in_auth(client):
+                    if not auth_error and failed_in_auth(client):
                         raise paramiko.AuthenticationException(str(exc)) from exc
                     raise
         except BaseException:
@@ -411,8 +317,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         with map_errors(self.host, "opening a channel"):
             channel = self._transport().open_session(timeout=self.timeout)
         with map_errors(self.host, "executing command"):
-            if self.forward_ssh_agent and os.environ.get("SSH_AUTH_SOCK"):
-                AgentRequestHandler(channel)
+            if self.forward_ssh_agent:
+                forward_agent(channel, self.host)
             if use_pty:
                 channel.get_pty()
             channel.exec_command(cmd)
@@ -469,16 +375,6 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     def finished(self, channel: Any) -> bool:
         """Whether the command on ``channel`` has finished, without waiting."""
         return channel is None or bool(channel.exit_status_ready())
-
-
-def _failed_in_auth(client: paramiko.SSHClient) -> bool:
-    """Whether a failed ``connect`` got past the key exchange (so that what
-    failed was authentication)."""
-    transport = client.get_transport()
-    return (
-        transport is not None and transport.session_id is not None
-        and not transport.is_authenticated()
-    )  # fmt: skip
 
 
 __all__ = ["SSHClient", "logger"]
