@@ -262,7 +262,8 @@ def test_read_output_buffer_logs_and_calls_back(client, sshd, caplog):
 
 
 def test_close_channel_with_pty_ends_command(client):
-    channel, _, stdout, _, _ = client.run_command("sleep 30", use_pty=True)
+    channel, _, stdout, _, _ = client.run_command("echo started; sleep 30", use_pty=True)
+    assert next(stdout) == "started"  # the command runs on the terminal now
     started = time.monotonic()
     client.close_channel(channel)
     client.wait_finished(channel)
@@ -368,3 +369,18 @@ def test_server_closing_connection_is_retried():
         assert len(server.accepted) == 3
     finally:
         server.stop()
+
+
+def test_concurrent_readers_on_one_session(client):
+    """Readers of several channels (stdout and stderr each) share one
+    session: whoever takes another's data off the socket must wake it."""
+    commands = [client.run_command("for i in 1 2 3; do echo o$i; echo e$i >&2; sleep 0.1; done")
+                for _ in range(5)]
+    jobs = []
+    for _, _, stdout, stderr, _ in commands:
+        jobs.append(gevent.spawn(list, stdout))
+        jobs.append(gevent.spawn(list, stderr))
+    gevent.joinall(jobs, timeout=20, raise_error=True)
+    assert all(job.ready() for job in jobs)
+    values = [job.value for job in jobs]
+    assert values == [["o1", "o2", "o3"], ["e1", "e2", "e3"]] * 5

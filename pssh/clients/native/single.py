@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +27,7 @@ from ...exceptions import (
 )
 from .._sock import open_socket
 from ..base_single import BaseSSHClient, make_command
-from ._eagain import eagain, eagain_write, read_chunk, try_read, wait_socket
+from ._eagain import SessionIO, eagain
 from ._errors import describe, map_errors
 from ._output import CHUNK, ChannelOutput, Stdin, StreamState
 from ._transfer import TransferMixin
@@ -118,6 +119,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
         )
         self.session: Any = None
         self.sock: Any = None
+        self._io: Any = None
         self._outputs: dict[int, ChannelOutput] = {}
         self._init()
 
@@ -131,6 +133,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
         try:
             self.session = Session()
             self.session.set_blocking(False)
+            self._io = SessionIO(self.session, self.sock)
             with map_errors(self.host, "performing SSH handshake"):
                 self._eagain(self.session.handshake, self.sock, timeout=self.timeout)
             self._check_host_key()
@@ -150,10 +153,18 @@ class SSHClient(TransferMixin, BaseSSHClient):
         """Hook for host key verification (see the security documentation)."""
 
     def _close_socket(self) -> None:
+        # Shut the connection down but leave closing the descriptor to the
+        # garbage collector: libssh2 objects still alive (channels held in
+        # users' output) may write to it when freed, and a descriptor number
+        # closed now could by then belong to another host's connection.
         if self.sock is not None:
-            self.sock.close()
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.sock = None
         self.session = None
+        self._io = None
 
     def disconnect(self) -> None:
         """Disconnect session, close socket if needed."""
@@ -264,7 +275,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
 
     def _eagain(self, func: Any, *args: Any, timeout: float | None = None) -> Any:
         try:
-            return eagain(self.session, self.sock, func, *args, timeout=timeout)
+            return self._io.eagain(func, *args, timeout=timeout)
         except Timeout as exc:
             raise Timeout(
                 "Timed out after %s seconds waiting on host %s", timeout, self.host, host=self.host
@@ -421,7 +432,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
             return b""
         try:
             with map_errors(self.host, "reading output"):
-                return read_chunk(self.session, self.sock, stream.read, CHUNK, timeout)
+                return self._io.read(stream.read, CHUNK, timeout)
         except Timeout:
             raise Timeout(
                 "No output from host %s for %s seconds", self.host, timeout, host=self.host
@@ -430,7 +441,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
     def _write(self, channel: Any, data: bytes) -> None:
         with map_errors(self.host, "writing to stdin"):
             for start in range(0, len(data), CHUNK):
-                eagain_write(self.session, self.sock, channel.write, data[start : start + CHUNK])
+                self._io.write(channel.write, data[start : start + CHUNK])
 
     def _send_eof(self, channel: Any) -> None:
         with map_errors(self.host, "closing stdin"):
@@ -474,7 +485,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
                 for stream in streams:
                     if stream.done:
                         continue
-                    data = try_read(stream.read, CHUNK)
+                    data = self._io.try_read(stream.read, CHUNK)
                     if data is None:
                         continue
                     progressed = True
@@ -482,7 +493,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
                         continue
                     stream.take(data)
                 if not progressed:
-                    wait_socket(self.session, self.sock)
+                    self._io.wait()
 
     def close_channel(self, channel: Any) -> None:
         """Close channel: the remote side sees its end; with a PTY, the
