@@ -14,8 +14,6 @@ import stat
 import gevent
 import pytest
 
-import pssh.clients.native._scp as scp_module
-import pssh.clients.native._sftp as sftp_module
 from pssh.clients.native.parallel import ParallelSSHClient
 from pssh.clients.native.single import SSHClient
 from pssh.exceptions import (
@@ -436,12 +434,12 @@ def test_no_channel_left_open(sshd_factory, tmp_path):
 # -- interrupted downloads ---------------------------------------------------------
 
 
-def _stall_second_read(monkeypatch, module, started, failure=None):
-    """Make the module's second ``read_chunk`` call stall (or raise ``failure``)."""
-    real = module.read_chunk
+def _stall_second_read(monkeypatch, client, started, failure=None):
+    """Make the client's second read of a transfer stall (or raise ``failure``)."""
+    real = client._recv_chunk
     calls = []
 
-    def read_chunk(*args, **kwargs):
+    def recv_chunk(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             started.set()
@@ -450,20 +448,19 @@ def _stall_second_read(monkeypatch, module, started, failure=None):
             gevent.sleep(120)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(module, "read_chunk", read_chunk)
+    monkeypatch.setattr(client, "_recv_chunk", recv_chunk)
 
 
-@pytest.mark.parametrize(("recv", "module"), [("copy_remote_file", sftp_module),
-                                              ("scp_recv", scp_module)])  # fmt: skip
+@pytest.mark.parametrize("recv", ["copy_remote_file", "scp_recv"])
 def test_killed_download_leaves_no_partial_file(client, sshd, remote_dir, tmp_path, monkeypatch,
-                                                recv, module):  # fmt: skip
+                                                recv):  # fmt: skip
     remote = os.path.join(remote_dir, "big")
     write_remote(sshd, remote, 3 * MiB)
     local = str(tmp_path / "target")
     with open(local, "wb") as handle:
         handle.write(b"previous content")
     started = gevent.event.Event()
-    _stall_second_read(monkeypatch, module, started)
+    _stall_second_read(monkeypatch, client, started)
     task = gevent.spawn(getattr(client, recv), remote, local)
     assert started.wait(30)
     task.kill(block=True, timeout=30)
@@ -473,15 +470,13 @@ def test_killed_download_leaves_no_partial_file(client, sshd, remote_dir, tmp_pa
     assert os.listdir(tmp_path) == ["target"]
 
 
-@pytest.mark.parametrize(("recv", "module"), [("copy_remote_file", sftp_module),
-                                              ("scp_recv", scp_module)])  # fmt: skip
-def test_failed_download_leaves_no_file(client, sshd, remote_dir, tmp_path, monkeypatch, recv,
-                                        module):  # fmt: skip
+@pytest.mark.parametrize("recv", ["copy_remote_file", "scp_recv"])
+def test_failed_download_leaves_no_file(client, sshd, remote_dir, tmp_path, monkeypatch, recv):
     remote = os.path.join(remote_dir, "big")
     write_remote(sshd, remote, 3 * MiB)
     local = str(tmp_path / "new")
     failure = ConnectionErrorException("simulated loss of connection", host=client.host)
-    _stall_second_read(monkeypatch, module, gevent.event.Event(), failure)
+    _stall_second_read(monkeypatch, client, gevent.event.Event(), failure)
     with pytest.raises(ConnectionErrorException):
         getattr(client, recv)(remote, local)
     assert os.listdir(tmp_path) == []

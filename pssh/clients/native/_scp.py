@@ -23,9 +23,8 @@ from ssh2 import exceptions as ssh2_exc
 
 from ...exceptions import PSSHError, SCPError, SFTPError, SFTPIOError
 from .._copy import PERMISSION_BITS, atomic_local_file, local_errors, remote_parent
-from ._eagain import eagain_write, read_chunk
 from ._errors import map_errors
-from ._sftp import RemoteFS, sftp_status, status_text
+from ._sftp import RemoteFS, TransferIO, sftp_status, status_text
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +39,9 @@ _OK = b"\0"
 _FAILED = (ssh2_exc.SCPProtocolError, ssh2_exc.ChannelError)
 
 
-class SCPMixin:
+class SCPMixin(TransferIO):
     """SCP transfers of one file; mixed into the native single host client."""
 
-    host: str
-    session: Any
-    sock: Any
-    timeout: float | None
     _eagain: Callable[..., Any]
     _make_sftp: Callable[[], Any]
 
@@ -86,7 +81,7 @@ class SCPMixin:
             try:
                 with self._scp_errors("sending", remote_file):
                     self._scp_write_from(source, channel, st.st_size, local_file)
-                    eagain_write(self.session, self.sock, channel.write, _OK, self.timeout)
+                    self._send_all(channel.write, _OK)
                     self._scp_status(channel, "sending", remote_file)
                     self._eagain(channel.send_eof, timeout=self.timeout)
                     self._eagain(channel.wait_eof, timeout=self.timeout)
@@ -95,7 +90,7 @@ class SCPMixin:
                 self._scp_close(channel, remote_file, ok)
 
     def _scp_write_from(self, source: Any, channel: Any, size: int, local_file: str) -> None:
-        session, sock, write, timeout = self.session, self.sock, channel.write, self.timeout
+        send_all, write = self._send_all, channel.write
         remaining = size
         while remaining:
             with local_errors(self.host, "reading local file"):
@@ -109,7 +104,7 @@ class SCPMixin:
                     size,
                     host=self.host,
                 )
-            eagain_write(session, sock, write, data, timeout)
+            send_all(write, data)
             remaining -= len(data)
 
     def _scp_send_channel(self, remote_file: str, st: os.stat_result, sftp: Any) -> Any:
@@ -174,13 +169,13 @@ class SCPMixin:
         with self._scp_errors("receiving", remote_file):
             self._scp_read_into(channel, target, size, remote_file)
             self._scp_status(channel, "receiving", remote_file)
-            eagain_write(self.session, self.sock, channel.write, _OK, self.timeout)
+            self._send_all(channel.write, _OK)
 
     def _scp_read_into(self, channel: Any, target: Any, size: int, remote_file: str) -> None:
-        session, sock, read, timeout = self.session, self.sock, channel.read, self.timeout
+        recv_chunk, read = self._recv_chunk, channel.read
         remaining = size
         while remaining:
-            data = read_chunk(session, sock, read, min(SCP_READ_CHUNK, remaining), timeout)
+            data = recv_chunk(read, min(SCP_READ_CHUNK, remaining))
             if not data:
                 raise SCPError(
                     "Error receiving %s from host %s via SCP - channel closed after %s of %s bytes",
@@ -214,13 +209,13 @@ class SCPMixin:
 
     def _scp_status(self, channel: Any, what: str, path: str) -> None:
         """Read the status byte that ends a file: zero, or an error line from the remote."""
-        session, sock, read, timeout = self.session, self.sock, channel.read, self.timeout
-        status = read_chunk(session, sock, read, 1, timeout)
+        recv_chunk, read = self._recv_chunk, channel.read
+        status = recv_chunk(read, 1)
         if status == _OK:
             return
         message = b""
         while status and not message.endswith(b"\n") and len(message) < 1024:
-            more = read_chunk(session, sock, read, 1024 - len(message), timeout)
+            more = recv_chunk(read, 1024 - len(message))
             if not more:
                 break
             message += more

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
@@ -25,7 +25,7 @@ from ssh2.sftp import (
 )
 from ssh2.sftp_handle import SFTPAttributes
 
-from ...exceptions import PSSHError, SFTPIOError
+from ...exceptions import PSSHError, SFTPIOError, Timeout
 from .._copy import PERMISSION_BITS, Entry, atomic_local_file, local_errors, remote_parent
 from ._eagain import eagain_write, read_chunk
 from ._errors import map_errors
@@ -89,6 +89,44 @@ def _mode_attrs(mode: int) -> SFTPAttributes:
     attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS
     attrs.permissions = mode & PERMISSION_BITS
     return attrs
+
+
+class TransferIO:
+    """Moving data over a client's session, waiting through its EAGAIN helper.
+
+    Uses the client's shared :class:`~pssh.clients.native._eagain.SessionIO` when it has one
+    (so other greenlets on the same session are woken properly), else the function forms.
+    A timeout names the host.
+    """
+
+    host: str
+    session: Any
+    sock: Any
+    timeout: float | None
+
+    def _send_all(self, write_func: Callable[[bytes], tuple[int, int]], data: bytes) -> None:
+        io = getattr(self, "_io", None)
+        try:
+            if io is not None:
+                io.write(write_func, data, self.timeout)
+            else:
+                eagain_write(self.session, self.sock, write_func, data, self.timeout)
+        except Timeout as exc:
+            raise self._timed_out() from exc
+
+    def _recv_chunk(self, read_func: Callable[[int], tuple[int, bytes]], size: int) -> bytes:
+        io = getattr(self, "_io", None)
+        try:
+            if io is not None:
+                return bytes(io.read(read_func, size, self.timeout))
+            return read_chunk(self.session, self.sock, read_func, size, self.timeout)
+        except Timeout as exc:
+            raise self._timed_out() from exc
+
+    def _timed_out(self) -> Timeout:
+        return Timeout(
+            "Timed out after %s seconds waiting on host %s", self.timeout, self.host, host=self.host
+        )
 
 
 class RemoteFS:
@@ -260,15 +298,14 @@ class RemoteFS:
                 self._close(handle, remote_file, raise_errors=ok)
 
     def _write_from(self, handle: Any, remote_file: str, source: BinaryIO, mode: int) -> None:
-        session, sock, write = self.client.session, self.client.sock, handle.write
-        timeout = self.client.timeout
+        send_all, write = self.client._send_all, handle.write
         with self.errors("writing remote file", remote_file):
             while True:
                 with local_errors(self.host, "reading local file"):
                     data = source.read(SFTP_CHUNK)
                 if not data:
                     break
-                eagain_write(session, sock, write, data, timeout)
+                send_all(write, data)
             try:
                 self._call(handle.fsetstat, _mode_attrs(mode))
             except _REFUSED:  # not ours to chmod: the data arrived all the same
@@ -314,11 +351,10 @@ class RemoteFS:
             self._close(handle, remote_file, raise_errors=False)
 
     def _read_into(self, handle: Any, remote_file: str, target: BinaryIO) -> None:
-        session, sock, read = self.client.session, self.client.sock, handle.read
-        timeout = self.client.timeout
+        recv_chunk, read = self.client._recv_chunk, handle.read
         with self.errors("reading remote file", remote_file):
             while True:
-                data = read_chunk(session, sock, read, SFTP_CHUNK, timeout)
+                data = recv_chunk(read, SFTP_CHUNK)
                 if not data:
                     break
                 target.write(data)
