@@ -82,7 +82,8 @@ def free_port(addresses: Sequence[str] = ()) -> int:
 
 
 def _can_bind(address: str, port: int) -> bool:
-    with socket.socket() as sock:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family) as sock:
         try:
             sock.bind((address, port))
         except OSError:
@@ -157,7 +158,10 @@ class OpenSSHServer:
 
         :rtype: str
         """
-        lines = [f"ListenAddress {addr}:{self.port}" for addr in self.addresses]
+        lines = [
+            f"ListenAddress [{addr}]:{self.port}" if ":" in addr else f"ListenAddress {addr}:{self.port}"
+            for addr in self.addresses
+        ]
         lines += [f"HostKey {key}" for key in self.host_keys]
         lines += [f"PidFile {self.pid_file}", f"AuthorizedKeysFile {self.keys.authorized_keys}"]
         lines += _BASE_CONFIG.strip().splitlines()
