@@ -59,9 +59,9 @@ class HostOutput(dict):
             object.__setattr__(self, key, value)
         dict.__setitem__(self, key, value)
 
-    def update(self, update_dict: Any = (), **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, update_dict: Any) -> None:  # type: ignore[override]
         """Override of dict update function for backwards compatibility"""
-        for key, value in dict(update_dict, **kwargs).items():
+        for key, value in dict(update_dict).items():
             self[key] = value
 
     def __repr__(self) -> str:
