@@ -59,10 +59,12 @@ def _client_class(name: str) -> Any:
     if REPO not in sys.path:
         sys.path.insert(0, REPO)
     if name == "miko":
-        from pssh.clients.miko import ParallelSSHClient
-    else:
-        from pssh.clients.native import ParallelSSHClient
-    return ParallelSSHClient
+        from pssh.clients.miko import ParallelSSHClient as MikoClient
+
+        return MikoClient
+    from pssh.clients.native import ParallelSSHClient as NativeClient
+
+    return NativeClient
 
 
 class _Clock:
