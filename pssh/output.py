@@ -59,9 +59,13 @@ class HostOutput(dict):
             object.__setattr__(self, key, value)
         dict.__setitem__(self, key, value)
 
-    def update(self, update_dict: Any) -> None:  # type: ignore[override]
-        """Override of dict update function for backwards compatibility"""
-        for key, value in dict(update_dict).items():
+    def update(self, update_dict: Any = (), **kwargs: Any) -> None:  # type: ignore[override]
+        """Override of dict update function for backwards compatibility
+
+        :param update_dict: Mapping (or key/value pairs) of fields to set;
+          keyword arguments are set too, as with :py:meth:`dict.update`.
+        """
+        for key, value in dict(update_dict, **kwargs).items():
             self[key] = value
 
     def __repr__(self) -> str:

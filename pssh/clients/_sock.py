@@ -34,9 +34,7 @@ def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
     try:
         infos = socket.getaddrinfo(literal, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnknownHostException(
-            "Unknown host %s - %s", host, exc, host=host
-        ) from exc
+        raise UnknownHostException("Unknown host %s - %s", host, exc, host=host) from exc
     seen: list[tuple[int, tuple]] = []
     for family, _type, _proto, _name, sockaddr in infos:
         if (family, sockaddr) not in seen:
@@ -75,7 +73,11 @@ def open_socket(host: str, port: int, timeout: float | None = None) -> socket.so
     if timed_out and len(errors) == 1:
         raise Timeout(
             "Timed out connecting to host %s:%s after %s seconds - %s",
-            host, port, timeout, detail, host=host,
+            host,
+            port,
+            timeout,
+            detail,
+            host=host,
         )
     raise ConnectionErrorException(
         "Error connecting to host %s:%s - %s", host, port, detail, host=host

@@ -149,7 +149,9 @@ class BaseParallelSSHClient:
         if args is not None and len(args) < len(self.hosts):
             raise HostArgumentException(
                 "Number of %s (%s) is less than the number of hosts (%s)",
-                what, len(args), len(self.hosts),
+                what,
+                len(args),
+                len(self.hosts),
             )
 
     # -- running commands -------------------------------------------------
@@ -195,8 +197,17 @@ class BaseParallelSSHClient:
         "".encode(encoding)
         self.cmds = [
             self.pool.spawn(
-                self._command_task, host, self._run_command, host, commands[i],
-                *args, user=user, use_pty=use_pty, shell=shell, encoding=encoding, **kwargs,
+                self._command_task,
+                host,
+                self._run_command,
+                host,
+                commands[i],
+                *args,
+                user=user,
+                use_pty=use_pty,
+                shell=shell,
+                encoding=encoding,
+                **kwargs,
             )
             for i, host in enumerate(hosts)
         ]
@@ -276,7 +287,9 @@ class BaseParallelSSHClient:
                 self.reset_output_generators(out)
             raise Timeout(
                 "Commands on %s host(s) still running after %s seconds: %s",
-                len(running), timeout, ", ".join(running[:10]),
+                len(running),
+                timeout,
+                ", ".join(running[:10]),
                 host=running[0] if len(running) == 1 else None,
             )
         for out in todo:
@@ -297,9 +310,9 @@ class BaseParallelSSHClient:
         """
         for host_out in output.values():
             client = self._client_of(host_out)
-            if client is not None and host_out.channel is not None:
-                if not client.finished(host_out.channel):
-                    return False
+            channel = host_out.channel
+            if client is not None and channel is not None and not client.finished(channel):
+                return False
         return True
 
     def get_exit_code(self, host_output: HostOutput) -> int | None:
@@ -333,7 +346,10 @@ class BaseParallelSSHClient:
     def _copy_targets(self, copy_args: Any, *paths: str) -> list[tuple[str, list[str]]]:
         self._check_args(copy_args, "copy arguments")
         return [
-            (host, [format_per_host(p, copy_args[i]) if copy_args is not None else p for p in paths])
+            (
+                host,
+                [format_per_host(p, copy_args[i]) if copy_args is not None else p for p in paths],
+            )
             for i, host in enumerate(self.hosts)
         ]
 

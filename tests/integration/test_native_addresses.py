@@ -7,8 +7,7 @@ import socket
 import pytest
 from embedded_server.openssh import make_temp_dir, remove_temp_dir, start_servers
 
-from pssh.clients import ParallelSSHClient
-from pssh.clients import _sock
+from pssh.clients import ParallelSSHClient, _sock
 from pssh.clients.native.single import SSHClient
 
 pytestmark = pytest.mark.integration
@@ -26,17 +25,23 @@ def sshd_ipv6(ssh_keys, test_user):
 
 
 def test_ipv6_literal(sshd_ipv6):
-    client = SSHClient("::1", port=sshd_ipv6.port, user=sshd_ipv6.user, pkey=sshd_ipv6.pkey,
-                       num_retries=1)
+    client = SSHClient(
+        "::1", port=sshd_ipv6.port, user=sshd_ipv6.user, pkey=sshd_ipv6.pkey, num_retries=1
+    )
     channel, host, stdout, _, _ = client.run_command("echo $SSH_CONNECTION")
     assert host == "::1"
     assert list(stdout)[0].split()[2] == "::1"
 
 
 def test_ipv6_in_parallel(sshd_ipv6, sshd):
-    client = ParallelSSHClient(["::1", sshd.host], port=sshd.port, user=sshd.user,
-                               pkey=sshd.pkey, num_retries=1,
-                               host_config={"::1": {"port": sshd_ipv6.port}})
+    client = ParallelSSHClient(
+        ["::1", sshd.host],
+        port=sshd.port,
+        user=sshd.user,
+        pkey=sshd.pkey,
+        num_retries=1,
+        host_config={"::1": {"port": sshd_ipv6.port}},
+    )
     output = client.run_command("echo ok")
     client.join(output)
     assert [list(o.stdout) for o in output.values()] == [["ok"], ["ok"]]
@@ -53,8 +58,9 @@ def test_each_address_of_a_name_is_tried(sshd, monkeypatch):
         return [(socket.AF_INET, dead), (socket.AF_INET, live)]
 
     monkeypatch.setattr(_sock, "resolve", resolve)
-    client = SSHClient("multi.example", port=sshd.port, user=sshd.user, pkey=sshd.pkey,
-                       num_retries=1)
+    client = SSHClient(
+        "multi.example", port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1
+    )
     _, host, stdout, _, _ = client.run_command("echo $SSH_CONNECTION")
     assert host == "multi.example"
     assert list(stdout)[0].split()[2] == sshd.host

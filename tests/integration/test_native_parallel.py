@@ -138,10 +138,14 @@ def test_stop_on_errors_false_mixes_failures(make_client, sshd, tmp_path, monkey
     good = sshd.hosts[0]
     hosts = [good, "no-such-host.invalid", "127.0.0.1", sshd.hosts[1]]
     client = make_client(
-        hosts=hosts, allow_agent=False,
-        host_config={"127.0.0.1": {"port": 1},
-                     sshd.hosts[1]: {"pkey": None, "private_key": None, "password": "wrong"}},
-        pkey=None, password=None,
+        hosts=hosts,
+        allow_agent=False,
+        host_config={
+            "127.0.0.1": {"port": 1},
+            sshd.hosts[1]: {"pkey": None, "private_key": None, "password": "wrong"},
+        },
+        pkey=None,
+        password=None,
     )
     client.host_config[good] = {"private_key": sshd.pkey}
     output = client.run_command("echo ok", stop_on_errors=False)
@@ -170,8 +174,11 @@ def test_host_args_forms(make_client, sshd):
     assert [list(o.stdout) for o in out.values()] == [["a 1"], ["b 2"], ["c 3"]]
     args = [{"cmd": "host-index-%s" % i} for i in range(3)]
     out = client.run_command("echo %(cmd)s", host_args=args)
-    assert [list(o.stdout) for o in out.values()] == [["host-index-0"], ["host-index-1"],
-                                                       ["host-index-2"]]
+    assert [list(o.stdout) for o in out.values()] == [
+        ["host-index-0"],
+        ["host-index-1"],
+        ["host-index-2"],
+    ]
 
 
 def test_host_args_errors(make_client, sshd):
@@ -193,8 +200,9 @@ def test_host_config_user_port_key_password(make_client, sshd, tmp_path, monkeyp
         h1: {"user": sshd.user, "password": sshd.password, "port": sshd.port},
         h2: {"port": sshd.port, "private_key": sshd.ecdsa_pkey},
     }
-    client = make_client(hosts=[h0, h1, h2], host_config=host_config, port=1, pkey=None,
-                         allow_agent=False)
+    client = make_client(
+        hosts=[h0, h1, h2], host_config=host_config, port=1, pkey=None, allow_agent=False
+    )
     output = client.run_command("whoami")
     client.join(output)
     assert [list(o.stdout) for o in output.values()] == [[sshd.user]] * 3
@@ -300,7 +308,7 @@ def test_close_channel_with_pty_then_join(make_client):
         with pytest.raises(Timeout):
             list(out.stdout)
     for host, out in output.items():
-        client.host_clients[out.host].close_channel(out.channel)
+        client.host_clients[host].close_channel(out.channel)
     client.join(output, timeout=10)
 
 
@@ -329,8 +337,14 @@ def test_use_pty_and_shell(make_client):
 
 
 def test_many_hosts(sshd_many):
-    client = ParallelSSHClient(list(sshd_many.hosts), port=sshd_many.port, user=sshd_many.user,
-                               pkey=sshd_many.pkey, num_retries=1, pool_size=100)
+    client = ParallelSSHClient(
+        list(sshd_many.hosts),
+        port=sshd_many.port,
+        user=sshd_many.user,
+        pkey=sshd_many.pkey,
+        num_retries=1,
+        pool_size=100,
+    )
     output = client.run_command("echo hi")
     client.join(output)
     assert len(output) == 100

@@ -43,16 +43,28 @@ def run(client, command, **kwargs):
 
 @pytest.mark.parametrize("key", ["pkey", "rsa_pkey", "ecdsa_pkey"])
 def test_key_types(sshd, key):
-    client = SSHClient(sshd.host, port=sshd.port, user=sshd.user, pkey=getattr(sshd, key),
-                       num_retries=1, allow_agent=False)
+    client = SSHClient(
+        sshd.host,
+        port=sshd.port,
+        user=sshd.user,
+        pkey=getattr(sshd, key),
+        num_retries=1,
+        allow_agent=False,
+    )
     assert run(client, "echo ok") == (["ok"], [], 0)
 
 
 def test_pkey_tilde_expanded_and_public_key_optional(sshd, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     shutil.copy(sshd.pkey, tmp_path / "only_private")  # no .pub next to it
-    client = SSHClient(sshd.host, port=sshd.port, user=sshd.user, pkey="~/only_private",
-                       num_retries=1, allow_agent=False)
+    client = SSHClient(
+        sshd.host,
+        port=sshd.port,
+        user=sshd.user,
+        pkey="~/only_private",
+        num_retries=1,
+        allow_agent=False,
+    )
     assert client.pkey == str(tmp_path / "only_private")
     assert run(client, "echo ok")[0] == ["ok"]
 
@@ -60,8 +72,9 @@ def test_pkey_tilde_expanded_and_public_key_optional(sshd, tmp_path, monkeypatch
 def test_pkey_from_memory(sshd):
     with open(sshd.pkey, "rb") as fh:
         data = fh.read()
-    client = SSHClient(sshd.host, port=sshd.port, user=sshd.user, pkey=data, num_retries=1,
-                       allow_agent=False)
+    client = SSHClient(
+        sshd.host, port=sshd.port, user=sshd.user, pkey=data, num_retries=1, allow_agent=False
+    )
     assert run(client, "echo mem")[0] == ["mem"]
 
 
@@ -86,8 +99,9 @@ def test_allow_agent_false_skips_agent(sshd, ssh_agent, monkeypatch, tmp_path):
     assert info.value.host == sshd.host
 
 
-@pytest.mark.parametrize(("name", "key"), [("id_ed25519", "pkey"), ("id_ecdsa", "ecdsa_pkey"),
-                                          ("id_rsa", "rsa_pkey")])
+@pytest.mark.parametrize(
+    ("name", "key"), [("id_ed25519", "pkey"), ("id_ecdsa", "ecdsa_pkey"), ("id_rsa", "rsa_pkey")]
+)
 def test_default_identities(sshd, tmp_path, monkeypatch, name, key):
     ssh_dir = tmp_path / ".ssh"
     ssh_dir.mkdir()
@@ -99,16 +113,28 @@ def test_default_identities(sshd, tmp_path, monkeypatch, name, key):
 
 def test_password_auth(sshd, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    client = SSHClient(sshd.host, port=sshd.port, user=sshd.user, password=sshd.password,
-                       num_retries=1, allow_agent=False)
+    client = SSHClient(
+        sshd.host,
+        port=sshd.port,
+        user=sshd.user,
+        password=sshd.password,
+        num_retries=1,
+        allow_agent=False,
+    )
     assert run(client, "echo pw")[0] == ["pw"]
 
 
 def test_wrong_password(sshd, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(AuthenticationException) as info:
-        SSHClient(sshd.host, port=sshd.port, user=sshd.user, password="wrong", num_retries=1,
-                  allow_agent=False)
+        SSHClient(
+            sshd.host,
+            port=sshd.port,
+            user=sshd.user,
+            password="wrong",
+            num_retries=1,
+            allow_agent=False,
+        )
     assert info.value.host == sshd.host
     assert "password" in str(info.value)
 
@@ -117,16 +143,28 @@ def test_wrong_key(sshd, tmp_path):
     other = tmp_path / "other"
     os.system("ssh-keygen -q -t ed25519 -N '' -f %s" % other)
     with pytest.raises(AuthenticationException) as info:
-        SSHClient(sshd.host, port=sshd.port, user=sshd.user, pkey=str(other), num_retries=1,
-                  allow_agent=False)
+        SSHClient(
+            sshd.host,
+            port=sshd.port,
+            user=sshd.user,
+            pkey=str(other),
+            num_retries=1,
+            allow_agent=False,
+        )
     assert sshd.host in str(info.value)
 
 
 def test_forward_ssh_agent(sshd, ssh_agent, monkeypatch):
     monkeypatch.setenv("SSH_AUTH_SOCK", ssh_agent)
     with_fwd = SSHClient(sshd.host, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1)
-    without = SSHClient(sshd.host, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1,
-                        forward_ssh_agent=False)
+    without = SSHClient(
+        sshd.host,
+        port=sshd.port,
+        user=sshd.user,
+        pkey=sshd.pkey,
+        num_retries=1,
+        forward_ssh_agent=False,
+    )
     assert run(without, 'echo "[$SSH_AUTH_SOCK]"')[0] == ["[]"]
     forwarded = run(with_fwd, 'echo "[$SSH_AUTH_SOCK]"')[0]
     assert forwarded != ["[]"]
@@ -254,8 +292,11 @@ def test_read_output_buffer_logs_and_calls_back(client, sshd, caplog):
     called = []
     caplog.set_level(logging.INFO, logger="pssh.host_logger")
     channel, _, stdout, _, _ = client.run_command("echo logged")
-    lines = list(client.read_output_buffer(stdout, prefix="\t[out]", callback=called.append,
-                                           callback_args=("done",)))
+    lines = list(
+        client.read_output_buffer(
+            stdout, prefix="\t[out]", callback=called.append, callback_args=("done",)
+        )
+    )
     assert lines == ["logged"]
     assert called == ["done"]
     assert any(sshd.host in r.getMessage() and "logged" in r.getMessage() for r in caplog.records)
@@ -285,8 +326,10 @@ def test_idle_wait_uses_no_cpu(client):
 
 
 def test_many_clients_share_one_hub(sshd):
-    clients = [SSHClient(h, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1)
-               for h in sshd.hosts]
+    clients = [
+        SSHClient(h, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1)
+        for h in sshd.hosts
+    ]
     started = time.monotonic()
     jobs = [gevent.spawn(run, c, "sleep 1; echo $SSH_CONNECTION") for c in clients]
     gevent.joinall(jobs, raise_error=True)
@@ -374,8 +417,10 @@ def test_server_closing_connection_is_retried():
 def test_concurrent_readers_on_one_session(client):
     """Readers of several channels (stdout and stderr each) share one
     session: whoever takes another's data off the socket must wake it."""
-    commands = [client.run_command("for i in 1 2 3; do echo o$i; echo e$i >&2; sleep 0.1; done")
-                for _ in range(5)]
+    commands = [
+        client.run_command("for i in 1 2 3; do echo o$i; echo e$i >&2; sleep 0.1; done")
+        for _ in range(5)
+    ]
     jobs = []
     for _, _, stdout, stderr, _ in commands:
         jobs.append(gevent.spawn(list, stdout))

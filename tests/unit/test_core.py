@@ -4,7 +4,6 @@ per-host arguments and the confinement of libssh2's EAGAIN."""
 from __future__ import annotations
 
 import pathlib
-import time
 
 import pytest
 

@@ -222,7 +222,10 @@ def eagain(
 
 
 def eagain_write(
-    session: Any, sock: Any, write_func: Callable[[bytes], tuple[int, int]], data: bytes,
+    session: Any,
+    sock: Any,
+    write_func: Callable[[bytes], tuple[int, int]],
+    data: bytes,
     timeout: float | None = None,
 ) -> None:
     """:py:meth:`SessionIO.write` for a session used by one greenlet only."""
@@ -230,7 +233,10 @@ def eagain_write(
 
 
 def read_chunk(
-    session: Any, sock: Any, read_func: Callable[[int], tuple[int, bytes]], size: int = 65536,
+    session: Any,
+    sock: Any,
+    read_func: Callable[[int], tuple[int, bytes]],
+    size: int = 65536,
     timeout: float | None = None,
 ) -> bytes:
     """:py:meth:`SessionIO.read` for a session used by one greenlet only."""

@@ -58,19 +58,31 @@ def map_errors(host: str, what: str, auth: bool = False, sftp: bool = False) -> 
     except _AUTH as exc:
         if auth:
             raise AuthenticationException(
-                "Authentication error while %s on host %s - %s", what, host, describe(exc), host=host
+                "Authentication error while %s on host %s - %s",
+                what,
+                host,
+                describe(exc),
+                host=host,
             ) from exc
-        raise SessionError("Error %s on host %s - %s", what, host, describe(exc), host=host) from exc
+        raise SessionError(
+            "Error %s on host %s - %s", what, host, describe(exc), host=host
+        ) from exc
     except _DISCONNECT as exc:
         raise ConnectionErrorException(
             "Connection to host %s lost while %s - %s", host, what, describe(exc), host=host
         ) from exc
     except (ssh2_exc.SFTPProtocolError, ssh2_exc.SFTPHandleError) as exc:
-        raise SFTPIOError("SFTP error %s on host %s - %s", what, host, describe(exc), host=host) from exc
+        raise SFTPIOError(
+            "SFTP error %s on host %s - %s", what, host, describe(exc), host=host
+        ) from exc
     except ssh2_exc.SFTPError as exc:
-        raise SFTPError("SFTP error %s on host %s - %s", what, host, describe(exc), host=host) from exc
+        raise SFTPError(
+            "SFTP error %s on host %s - %s", what, host, describe(exc), host=host
+        ) from exc
     except ssh2_exc.SSH2Error as exc:
-        raise SessionError("Error %s on host %s - %s", what, host, describe(exc), host=host) from exc
+        raise SessionError(
+            "Error %s on host %s - %s", what, host, describe(exc), host=host
+        ) from exc
     except (socket.timeout, TimeoutError) as exc:
         raise ConnectionErrorException(
             "Timed out %s on host %s - %s", what, host, exc, host=host
