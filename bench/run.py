@@ -1,0 +1,467 @@
+"""pssh benchmark suite: ``python bench/run.py`` runs every case and prints one table.
+
+It starts its own OpenSSH servers on loopback addresses (127.0.0.2.., one port, 16
+addresses per ``sshd``), runs each case in a fresh Python process (so CPU time and peak
+memory are the case's own) and puts every figure next to a reference measured in the same
+run: the servers' CPU floor, OpenSSH's own ``ssh``/``sftp``/``scp``, the paramiko client.
+See ``bench/README.md`` for what each case measures and the last table.
+
+Options: ``--quick`` (small sizes: a smoke check of the suite, targets are not judged),
+``--cases connect100 stream4 ...`` (default: every case of the issue; ``pool``, ``agent``
+and ``proxy`` on request), ``--json FILE`` (raw figures too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from _common import MB, Servers, cores, raise_nofile, run_worker
+
+SCRIPT = os.path.abspath(__file__)
+DEFAULT_CASES = ("connect10", "connect100", "connect300", "stream4", "copy4", "hosts1000", "miko")
+EXTRA_CASES = ("pool", "agent", "proxy")
+SIZES = {
+    "full": {
+        "connect10": 10,
+        "connect100": 100,
+        "connect300": 300,
+        "stream_hosts": 4,
+        "stream_mib": 200,
+        "copy_hosts": 4,
+        "copy_mib": 100,
+        "hosts1000": 1000,
+        "miko_hosts": 100,
+        "miko_mib": 50,
+        "proxy_mib": 200,
+    },
+    "quick": {
+        "connect10": 10,
+        "connect100": 20,
+        "connect300": 30,
+        "stream_hosts": 4,
+        "stream_mib": 10,
+        "copy_hosts": 4,
+        "copy_mib": 10,
+        "hosts1000": 50,
+        "miko_hosts": 20,
+        "miko_mib": 5,
+        "proxy_mib": 10,
+    },
+}
+Row = dict[str, Any]
+
+
+def _row(
+    case: str,
+    ours: dict[str, Any] | None,
+    ref: str,
+    ref_value: str,
+    ratio: float | None,
+    target: str = "",
+    met: bool | None = None,
+    **extra: Any,
+) -> Row:
+    row: Row = {
+        "case": case,
+        "ref": ref,
+        "ref_value": ref_value,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+        **extra,
+    }
+    if ours is not None:
+        row.update(wall=ours["wall"], cpu=ours["cpu"], rss=ours.get("rss_mb"))
+        if "bytes" in ours:
+            row["mbs"] = ours["bytes"] / MB / ours["wall"]
+    return row
+
+
+class Bench:
+    """Runs the selected cases against one set of servers; collects table rows."""
+
+    def __init__(self, servers: Servers, sizes: dict[str, int], quick: bool) -> None:
+        self.servers = servers
+        self.sizes = sizes
+        self.quick = quick
+        self.cores = cores()
+        self.raw: dict[str, Any] = {}
+
+    def work(self, kind: str, **job: Any) -> dict[str, Any]:
+        result = run_worker(SCRIPT, {**self.servers.job(), "kind": kind, **job})
+        self.raw.setdefault(kind, []).append({"job": job, "result": result})
+        return result
+
+    def judge(self, ok: bool) -> bool | None:
+        return None if self.quick else ok
+
+    # -- command cases ----------------------------------------------------------------
+
+    def connect(self, name: str) -> list[Row]:
+        n = self.sizes[name]
+        ours = self.work("pssh_connect", n=n, reuse=name == "connect100")
+        ssh = self.work("ssh_connect", n=n)
+        floor = ours["sshd_cpu"] / self.cores
+        label = name if n == int(name[7:]) else f"{name} ({n} hosts)"
+        failed = n - ours["ok"]
+        note = f"{failed} host(s) failed" if failed else ""
+        ratio = ours["wall"] / floor
+        if name == "connect100":
+            target = "wall <= 1.15x floor; CPU <= 0.2 s"
+            met = self.judge(not failed and ratio <= 1.15 and ours["cpu"] <= 0.2)
+        else:
+            target, met = "", None
+        rows = [
+            _row(
+                label,
+                ours,
+                f"sshd floor ({ours['sshd_cpu']:.2f} CPU s / {self.cores} cores, "
+                f"{1000 * ours['sshd_cpu'] / n:.1f} ms/conn)",
+                f"{floor:.3f} s",
+                ratio,
+                target,
+                met,
+                note=note,
+            ),
+            _row(
+                "",
+                None,
+                f"ssh x{n} (CPU {ssh['cpu']:.2f} s, RSS {ssh['rss_mb']:.0f} MB, "
+                f"sshd {1000 * ssh['sshd_cpu'] / n:.1f} ms/conn)",
+                f"{ssh['wall']:.3f} s",
+                ours["wall"] / ssh["wall"],
+            ),
+        ]
+        if "reuse" in ours:
+            again = ours["reuse"]
+            ref = self.work("ssh_reuse", n=n)
+            rows.append(
+                _row(
+                    f"reuse{n}" if n != 100 else "reuse100",
+                    again,
+                    f"ssh x{n} via ControlMaster (CPU {ref['cpu']:.2f} s)",
+                    f"{ref['wall']:.3f} s",
+                    again["wall"] / ref["wall"],
+                    "wall <= 0.1 s",
+                    self.judge(again["ok"] == n and again["wall"] <= 0.1),
+                    note=f"sshd {again['sshd_cpu']:.2f} CPU s, floor "
+                    f"{again['sshd_cpu'] / self.cores:.3f} s",
+                )
+            )
+        return rows
+
+    def hosts1000(self) -> list[Row]:
+        n = self.sizes["hosts1000"]
+        ours = self.work("pssh_connect", n=n, reuse=False, low_nofile=True)
+        ssh = self.work("ssh_connect", n=n)
+        floor = ours["sshd_cpu"] / self.cores
+        ratio = ours["wall"] / floor
+        ok = ours["ok"] == n and ours["client_mb"] <= 100 and ratio <= 1.2
+        note = (
+            f"{ours['ok']}/{n} ok; client memory {ours['client_mb']:.0f} MB over "
+            f"{ours['base_rss_mb']:.0f} MB base ({1024 * ours['client_mb'] / n:.0f} KiB/host); "
+            f"{ours['sockets']} sockets; RLIMIT_NOFILE raised 1024 -> {ours['nofile']}"
+        )
+        label = "hosts1000" if n == 1000 else f"hosts1000 ({n} hosts)"
+        return [
+            _row(
+                label,
+                ours,
+                f"sshd floor ({ours['sshd_cpu']:.1f} CPU s / {self.cores} cores)",
+                f"{floor:.2f} s",
+                ratio,
+                "all ok; memory <= 100 MB; wall <= 1.2x floor",
+                self.judge(ok),
+                note=note,
+            ),
+            _row(
+                "",
+                None,
+                f"ssh x{n} (CPU {ssh['cpu']:.1f} s, RSS {ssh['rss_mb']:.0f} MB, "
+                f"{ssh['ok']}/{n} ok)",
+                f"{ssh['wall']:.2f} s",
+                ours["wall"] / ssh["wall"],
+            ),
+        ]
+
+    # -- output stream ------------------------------------------------------------------
+
+    def stream4(self) -> list[Row]:
+        hosts, mib = self.sizes["stream_hosts"], self.sizes["stream_mib"]
+        ours = self.work("pssh_stream", n=hosts, mib=mib)
+        ssh = self.work("ssh_stream", n=hosts, mib=mib)
+        mbs, ssh_mbs = ours["bytes"] / MB / ours["wall"], ssh["bytes"] / MB / ssh["wall"]
+        ms_per_mb = 1000 * ours["cpu"] / (ours["bytes"] / MB)
+        ok = mbs >= 200 and ms_per_mb <= 5 and ours["rss_mb"] <= 100
+        return [
+            _row(
+                f"stream{hosts} ({mib} MiB/host, by lines)",
+                ours,
+                f"ssh >/dev/null (CPU {ssh['cpu']:.2f} s)",
+                f"{ssh_mbs:.0f} MB/s",
+                mbs / ssh_mbs,
+                ">= 200 MB/s; <= 5 ms CPU/MB; RSS <= 100 MB",
+                self.judge(ok),
+                note=f"client {ms_per_mb:.2f} ms CPU/MB; sshd {ours['sshd_cpu']:.1f} CPU s",
+            ),
+        ]
+
+    # -- copies -------------------------------------------------------------------------
+
+    def copy4(self) -> list[Row]:
+        import copy_bench
+
+        hosts, mib = self.sizes["copy_hosts"], self.sizes["copy_mib"]
+        cfg = self.servers.config._replace(hosts=tuple(self.servers.config.hosts[:hosts]))
+        found = {row["case"]: row for row in copy_bench.run(cfg, mib)}
+        self.raw["copy_bench"] = found
+        rows = []
+        for case in copy_bench.PSSH_CASES:
+            mine, ref = found[case], found[copy_bench.BASELINE[case]]
+            ours = {
+                "wall": mine["seconds"],
+                "cpu": mine["cpu_s"],
+                "rss_mb": mine["peak_rss_mb"],
+                "bytes": hosts * mib * (1 << 20),
+            }
+            rows.append(
+                _row(
+                    f"copy{hosts} {case[5:]} ({mib} MiB)",
+                    ours,
+                    f"{ref['case']} (CPU {ref['cpu_s']:.2f} s)",
+                    f"{ref['mb_s']:.0f} MB/s",
+                    mine["mb_s"] / ref["mb_s"],
+                    ">= OpenSSH MB/s",
+                    self.judge(mine["mb_s"] >= ref["mb_s"]),
+                )
+            )
+            if " scp " in case:
+                plain = found[case.replace("pssh scp", "openssh scp")]
+                rows.append(
+                    _row(
+                        "",
+                        None,
+                        f"{plain['case']} (SFTP inside)",
+                        f"{plain['mb_s']:.0f} MB/s",
+                        mine["mb_s"] / plain["mb_s"],
+                    )
+                )
+        return rows
+
+    # -- other clients, extras ------------------------------------------------------------
+
+    def miko(self) -> list[Row]:
+        import miko_bench
+
+        hosts, mib = self.sizes["miko_hosts"], self.sizes["miko_mib"]
+        found = miko_bench.run(hosts=hosts, output_mib=mib, pool_size=hosts)
+        self.raw["miko_bench"] = found
+        by = {(r["client"], r["test"]): r for r in found}
+        rows = []
+        for test in ("connect+run", "run", "output"):
+            nat, mik = by[("native", test)], by[("miko", test)]
+            ours = {"wall": nat["seconds"], "cpu": nat["cpu_seconds"]}
+            if "bytes" in nat:
+                ours["bytes"] = nat["bytes"]
+                figure = f"{mik['bytes'] / MB / mik['seconds']:.0f} MB/s"
+            else:
+                figure = f"{mik['seconds']:.3f} s"
+            what = f"{mib} MiB, 1 host" if test == "output" else f"{hosts} hosts"
+            rows.append(
+                _row(
+                    f"miko_bench {test} ({what})",
+                    ours,
+                    f"miko client (CPU {mik['cpu_seconds']:.2f} s)",
+                    figure,
+                    nat["seconds"] / mik["seconds"],
+                )
+            )
+        return rows
+
+    def pool(self) -> list[Row]:
+        n = self.sizes["connect100"]
+        rows = []
+        for size in (10, 25, 50, 100, 200):
+            ours = self.work("pssh_connect", n=n, reuse=False, pool_size=size)
+            floor = ours["sshd_cpu"] / self.cores
+            rows.append(
+                _row(
+                    f"connect{n} pool_size={size}",
+                    ours,
+                    "sshd floor",
+                    f"{floor:.3f} s",
+                    ours["wall"] / floor,
+                )
+            )
+        return rows
+
+    def agent(self) -> list[Row]:
+        from embedded_server.openssh import start_agent
+
+        n = self.sizes["connect100"]
+        agent = start_agent([self.servers.config.pkey])
+        try:
+            ours = self.work("pssh_connect", n=n, reuse=False, agent_sock=agent.sock)
+        finally:
+            agent.stop()
+        floor = ours["sshd_cpu"] / self.cores
+        return [
+            _row(
+                f"connect{n} via ssh-agent",
+                ours,
+                "sshd floor",
+                f"{floor:.3f} s",
+                ours["wall"] / floor,
+                note=f"{ours['ok']}/{n} ok",
+            )
+        ]
+
+    def proxy(self) -> list[Row]:
+        import proxy_bench
+
+        mib = self.sizes["proxy_mib"]
+        found = proxy_bench.run(output_mib=mib, copy_mib=self.sizes["copy_mib"], hosts=1)
+        self.raw["proxy_bench"] = found
+        by = {(r["mode"], r["test"]): r for r in found}
+        rows = []
+        for test in ("output", "copy"):
+            direct = by[("direct", test)]
+            ours = {"wall": direct["seconds"], "cpu": float("nan"), "bytes": direct["bytes"]}
+            for mode in ("proxy", "tunnel-thread"):
+                other = by.get((mode, test))
+                if other is not None:
+                    rows.append(
+                        _row(
+                            f"proxy_bench {test} direct",
+                            ours,
+                            f"via {mode}",
+                            f"{other['bytes'] / MB / other['seconds']:.0f} MB/s",
+                            direct["seconds"] / other["seconds"],
+                        )
+                    )
+        return rows
+
+
+CASE_HOSTS: dict[str, Callable[[dict[str, int]], int]] = {
+    "connect10": lambda s: s["connect10"],
+    "connect100": lambda s: s["connect100"],
+    "connect300": lambda s: s["connect300"],
+    "stream4": lambda s: s["stream_hosts"],
+    "copy4": lambda s: s["copy_hosts"],
+    "hosts1000": lambda s: s["hosts1000"],
+    "pool": lambda s: s["connect100"],
+    "agent": lambda s: s["connect100"],
+}
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """The rows as a Markdown table (readable as plain text too)."""
+    head = [
+        "case",
+        "ours wall s",
+        "ours CPU s",
+        "MB/s",
+        "peak RSS MB",
+        "reference",
+        "ref",
+        "ratio",
+        "target",
+        "met?",
+    ]
+    cells = [head]
+    for r in rows:
+
+        def num(key: str, fmt: str, r: Row = r) -> str:
+            return "" if r.get(key) is None else format(r[key], fmt)
+
+        met = {True: "yes", False: "NO", None: ""}[r["met"]]
+        ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
+        cells.append(
+            [
+                r["case"],
+                num("wall", ".3f"),
+                num("cpu", ".3f"),
+                num("mbs", ".0f"),
+                num("rss", ".0f"),
+                r["ref"],
+                r["ref_value"],
+                ratio,
+                r["target"],
+                met,
+            ]
+        )
+    widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    notes = [f"- {r['case'] or '(above)'}: {r['note']}" for r in rows if r.get("note")]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def _environment() -> str:
+    ssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
+    import ssh2
+
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M')}; {cores()} cores, load {load}; Python "
+        f"{platform.python_version()}; ssh2-python {ssh2.__version__}; {ssh}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke check)")
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        choices=DEFAULT_CASES + EXTRA_CASES,
+        default=list(DEFAULT_CASES),
+        metavar="CASE",
+        help=f"cases to run: {' '.join(DEFAULT_CASES + EXTRA_CASES)}",
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the raw figures here")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        from _cases import WORKERS
+
+        job = json.loads(args.worker)
+        print(json.dumps(WORKERS[job["kind"]](job)))
+        return 0
+
+    sizes = SIZES["quick" if args.quick else "full"]
+    hosts = max([CASE_HOSTS[c](sizes) for c in args.cases if c in CASE_HOSTS] or [1])
+    raise_nofile(8 * hosts + 256)
+    print(f"pssh bench{' (quick)' if args.quick else ''}: {_environment()}", flush=True)
+    started = time.perf_counter()
+    servers = Servers(hosts)
+    rows: list[Row] = []
+    try:
+        bench = Bench(servers, sizes, args.quick)
+        for case in args.cases:
+            print(f"... {case}", file=sys.stderr, flush=True)
+            method = getattr(bench, case[:7] if case.startswith("connect") else case)
+            rows += method(case) if case.startswith("connect") else method()
+    finally:
+        servers.stop()
+    print(format_table(rows))
+    print(
+        f"\n{time.perf_counter() - started:.0f} s in all; load at the end "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"rows": rows, "raw": bench.raw}, handle, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
