@@ -12,6 +12,7 @@ native client must, and does, work in a patched process too.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
@@ -377,3 +378,67 @@ def test_proxy_refused_is_proxy_error_with_host(make_client, sshd):
     with pytest.raises(ProxyError) as info:
         client.run_command("true")
     assert info.value.host == sshd.host
+
+
+# -- the same for both clients ------------------------------------------------
+
+
+def test_get_exit_code_and_codes_and_finished(make_client):
+    client = make_client()
+    output = client.run_command("sleep 0.5; exit 2")
+    assert not client.finished(output)
+    assert client.get_exit_code(next(iter(output.values()))) is None
+    client.join(output)
+    assert client.finished(output)
+    for out in output.values():
+        out.exit_code = None
+    client.get_exit_codes(output)
+    assert [out.exit_code for out in output.values()] == [2] * 4
+    assert all(client.get_exit_code(out) == 2 for out in output.values())
+
+
+def test_dict_style_access(make_client):
+    client = make_client()
+    output = client.run_command("echo dict")
+    client.join(output)
+    host = client.hosts[0]
+    assert list(output[host]["stdout"]) == ["dict"]
+    assert output[host]["exit_code"] == 0
+
+
+def test_hosts_any_iterable_and_reassignment(make_client, sshd):
+    client = make_client(hosts=(h for h in sshd.hosts if h != sshd.hosts[0]))
+    assert set(client.run_command("true")) == set(sshd.hosts[1:])
+    assert set(client.run_command("true")) == set(sshd.hosts[1:])  # generator read once, kept
+    client.hosts = filter(lambda h: h == sshd.hosts[0], sshd.hosts)
+    output = client.run_command("exit 0")
+    assert list(output) == [sshd.hosts[0]]
+    client.hosts = [sshd.hosts[1]]
+    assert list(client.run_command("exit 0")) == [sshd.hosts[1]]
+
+
+def test_get_last_output_and_cmds(make_client, sshd):
+    client = make_client()
+    client.run_command("echo last")
+    assert len(client.cmds) == 4
+    output = client.get_last_output()
+    assert list(output) == list(sshd.hosts)
+    client.join(output)
+    assert [list(o.stdout) for o in output.values()] == [["last"]] * 4
+    again = {}
+    for cmd in client.cmds:
+        client.get_output(cmd, again)
+    assert list(again) == list(sshd.hosts)
+
+
+def test_host_logger_on_join_consume(make_client, caplog):
+    client = make_client()
+    caplog.set_level(logging.INFO, logger="pssh.host_logger")
+    output = client.run_command("echo logged-line; echo err-line >&2")
+    client.join(output, consume_output=True)
+    messages = [r.getMessage() for r in caplog.records if r.name == "pssh.host_logger"]
+    for host in client.hosts:
+        assert "[%s]\tlogged-line" % host in messages
+        assert "[%s]\terr-line" % host in messages
+    assert all(list(o.stdout) == [] for o in output.values())
+    assert [o.exit_code for o in output.values()] == [0] * 4
