@@ -1,0 +1,215 @@
+# pssh.cli: the ``pssh`` command, a front end on the library.
+# _hosts (specs, ranges, folding) and _summary (results, causes, exit status) are pure logic;
+# _console (colour, progress line) -> _output (display modes) -> _engine (per-host jobs on
+# ParallelSSHClient) -> _copy (the copy sub-command) -> _options (argparse) -> main() here.
+"""The ``pssh`` command: run a command, or copy files, on many hosts at once.
+
+``pssh [options] COMMAND`` and ``pssh copy [options] SRC DEST``; ``python -m
+pssh`` is the same. See ``pssh --help`` and ``doc/cli.rst``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from ._console import Console
+from ._copy import CopyUsageError, copy_body, plan_copy
+from ._engine import ConnectOptions, Runner, client_supports, run_command_body
+from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file, split_specs
+from ._options import UsageError, parse_copy, parse_run
+from ._output import make_display
+from ._summary import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    HostResult,
+    exit_status,
+    summary_lines,
+    write_failed_hosts,
+)
+
+PASSWORD_ENV = "PSSH_PASSWORD"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``pssh`` console command.
+
+    :param argv: arguments (default ``sys.argv[1:]``)
+    :returns: the exit status (see ``pssh --help``)
+    :rtype: int
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _tolerant_output()
+    try:
+        if argv and argv[0] == "copy":
+            return _copy(parse_copy(argv[1:]))
+        if argv and argv[0] == "run":
+            argv = argv[1:]
+        return _run(parse_run(argv))
+    except UsageError as exc:
+        sys.stderr.write(f"pssh: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("\npssh: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+def _tolerant_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
+
+
+# -- gathering the settings ----------------------------------------------------------
+
+
+def collect_hosts(args: argparse.Namespace) -> list[HostSpec]:
+    """The hosts from ``-H`` and ``-h``, ranges expanded, repeats dropped.
+
+    :raises: :class:`UsageError`
+    """
+    texts: list[str] = []
+    try:
+        for value in args.host_args:
+            texts.extend(split_specs(value))
+        for path in args.hosts_files:
+            try:
+                texts.extend(read_hosts_file(path))
+            except OSError as exc:
+                raise UsageError(f"cannot read hosts file {path}: {exc.strerror or exc}") from None
+        specs = parse_specs(texts)
+    except HostSpecError as exc:
+        raise UsageError(str(exc)) from None
+    if not specs:
+        if args.host_args or args.hosts_files:
+            raise UsageError("the hosts given name no host")
+        raise UsageError('no hosts: give -H "HOST ..." or -h HOSTSFILE (see pssh --help)')
+    return specs
+
+
+def read_password(askpass: bool) -> str | None:
+    """The password for ``-A``: ``$PSSH_PASSWORD``, or asked on the terminal
+    with echo off. Never echoed, printed or logged.
+
+    :raises: :class:`UsageError` when there is no terminal to ask on.
+    """
+    if not askpass:
+        return None
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env is not None:
+        return from_env
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        raise UsageError(
+            f"-A needs a terminal to ask for the password on; set {PASSWORD_ENV} instead"
+        ) from None
+    os.close(fd)
+    return getpass.getpass("Password: ")  # reads /dev/tty with echo off
+
+
+def connect_options(args: argparse.Namespace, console: Console) -> ConnectOptions:
+    """:class:`ConnectOptions` from the parsed arguments.
+
+    :raises: :class:`UsageError`
+    """
+    pkey = None
+    if args.key:
+        pkey = os.path.expanduser(args.key)
+        if not os.path.isfile(pkey):
+            raise UsageError(f"no such key file: {args.key}")
+    proxy = None
+    if args.proxy:
+        try:
+            proxy = parse_spec(args.proxy)
+        except HostSpecError as exc:
+            raise UsageError(f"--proxy: {exc}") from None
+    for flag, name in (("--host-key-policy", "host_key_policy"), ("--known-hosts", "known_hosts")):
+        if getattr(args, name) is not None and not client_supports(name):
+            console.message(f"warning: {flag} is not supported by this pssh library; ignored")
+    password = read_password(args.askpass)
+    return ConnectOptions(
+        user=args.user, port=args.port, pkey=pkey, password=password,
+        allow_agent=not args.no_agent, connect_timeout=args.connect_timeout,
+        attempts=1 + args.retries, proxy=proxy, host_key_policy=args.host_key_policy,
+        known_hosts=args.known_hosts,
+    )  # fmt: skip
+
+
+def _make_dirs(*paths: str | None) -> None:
+    for path in paths:
+        if path:
+            try:
+                os.makedirs(path, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"cannot create {path}: {exc.strerror or exc}") from None
+
+
+# -- running -------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    specs = collect_hosts(args)
+    console = Console(args.color, progress=not args.no_progress)
+    opts = connect_options(args, console)
+    _make_dirs(args.outdir, args.errdir)
+    stdin_data = sys.stdin.buffer.read() if args.send_input else None
+    mode = args.mode or ("status" if (args.outdir or args.errdir) else "live")
+    display = make_display(console, mode, args.outdir, args.errdir)
+    runner = Runner(opts, display, console, par=args.par, timeout=args.timeout)
+    body = run_command_body(runner, " ".join(args.command), args.pty, stdin_data)
+    return _execute(runner, specs, body, args)
+
+
+def _copy(args: argparse.Namespace) -> int:
+    try:
+        plan = plan_copy(args.src, args.dest, args.recursive)
+    except CopyUsageError as exc:
+        raise UsageError(str(exc)) from None
+    specs = collect_hosts(args)
+    console = Console(args.color, progress=not args.no_progress)
+    opts = connect_options(args, console)
+    if plan.direction == "down":
+        _make_dirs(plan.local)
+    display = make_display(console, args.mode or "live")
+    runner = Runner(opts, display, console, par=args.par, timeout=args.timeout)
+    return _execute(runner, specs, copy_body(runner, plan), args)
+
+
+def _execute(runner: Runner, specs: list[HostSpec], body: object, args: argparse.Namespace) -> int:
+    interrupted = False
+    try:
+        runner.run(specs, body)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        interrupted = True
+    return _finish(runner.console, runner.results, args, interrupted)
+
+
+def _finish(
+    console: Console, results: list[HostResult], args: argparse.Namespace, interrupted: bool
+) -> int:
+    failed = any(not r.ok for r in results)
+    for number, line in enumerate(summary_lines(results, interrupted)):
+        if number == 0:
+            console.message(line, "31" if failed else "32")
+        else:
+            console.write_err(line + "\n")
+    if args.failed_hosts:
+        try:
+            write_failed_hosts(args.failed_hosts, results)
+        except OSError as exc:
+            console.message(f"cannot write {args.failed_hosts}: {exc.strerror or exc}", "31")
+    if console.broken:
+        return 141
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return exit_status(results)
+
+
+__all__ = ["main"]

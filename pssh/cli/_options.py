@@ -1,0 +1,245 @@
+"""Command line options of ``pssh`` (run) and ``pssh copy``, and their ``--help``.
+
+``-h`` means a hosts file, as in the classic ``pssh`` tool, so help is
+``--help`` only. Usage errors exit with status 3 (see ``--help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from .. import __version__
+from ._summary import EXIT_STATUS_HELP, EXIT_USAGE
+
+RUN_USAGE = """pssh [options] [--] COMMAND [ARG...]
+       pssh copy [options] SRC DEST   (see pssh copy --help)"""
+COPY_USAGE = """pssh copy [options] LOCAL :REMOTE     (upload to every host)
+       pssh copy [options] :REMOTE LOCALDIR  (download from every host)"""
+
+RUN_DESCRIPTION = """\
+Run COMMAND on many hosts over SSH at once, and show what each one said.
+Lines are shown as they arrive, prefixed with their host; a summary of what
+succeeded and what failed (and why) ends the run, on stderr."""
+
+RUN_EXAMPLES = """\
+examples:
+  pssh -H "web[01-20]" uptime
+  pssh -H "web01 web02" -H db1 -l admin -- df -h /
+  pssh -h hosts.txt -g -- cat /etc/os-release        # identical output grouped
+  pssh -h hosts.txt -i -t 30 'systemctl restart app && systemctl is-active app'
+  pssh -h hosts.txt --json -- rpm -q openssl > versions.jsonl
+  pssh -h hosts.txt --failed-hosts failed.txt -- apt-get -y upgrade
+  pssh -h failed.txt -- apt-get -y upgrade             # retry just the failures
+  pssh -H "db[1-3]" -J admin@bastion -A -- sudo -S id  # via a jump host, with a password
+
+host specs:
+  [user@]host[:port], with numeric ranges anywhere: web[01-20] (zero padded),
+  db[1,3,5-7], rack[1-2]-node[01-08], 10.0.0.[1-50], [::1]:2222 (IPv6)."""
+
+COPY_DESCRIPTION = """\
+Copy a file (or with -r a folder) to every host, or from every host, in
+parallel (SFTP). The remote side is marked with a leading colon, as with scp.
+Downloads land in LOCALDIR/<host>/<name>, one folder per host."""
+
+COPY_EXAMPLES = """\
+examples:
+  pssh copy -H "web[01-20]" app.conf :/etc/app/app.conf
+  pssh copy -H "web[01-20]" -r ./static :/srv/www/          # a folder, keeping its name
+  pssh copy -h hosts.txt :/var/log/syslog logs/             # -> logs/<host>/syslog"""
+
+PASSWORD_HELP = """\
+password:
+  -A asks once, on the terminal (/dev/tty), with echo off; the password is
+  never printed, logged or put on a command line. For scripts, set
+  PSSH_PASSWORD in the environment and pass -A: it is used instead of asking."""
+
+
+class UsageError(Exception):
+    """Bad command line (exit status 3)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return value
+
+
+def _new_parser(prog: str, usage: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    return _Parser(
+        prog=prog, usage=usage, description=description, epilog=epilog, add_help=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+
+
+def _add_hosts(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("hosts (give -H or -h, or both; each may be repeated)")
+    group.add_argument(
+        "-H", "--host", dest="host_args", action="append", default=[], metavar='"HOST ..."',
+        help="hosts separated by spaces or commas, each [user@]host[:port], ranges allowed",
+    )  # fmt: skip
+    group.add_argument(
+        "-h", "--hosts", dest="hosts_files", action="append", default=[], metavar="FILE",
+        help="read hosts from FILE: one [user@]host[:port] per line, # comments; - is stdin",
+    )  # fmt: skip
+
+
+def _add_connection(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    add = group.add_argument
+    add("-l", "--user", metavar="USER", help="log in as USER (default: you; user@ in a host wins)")
+    add("--port", type=_port, metavar="PORT", help="SSH port (default 22; :port in a host wins)")
+    add("-k", "--key", metavar="FILE", help="private key file (default: SSH agent, ~/.ssh/id_*)")
+    add("-A", "--askpass", action="store_true",
+        help="ask for a password on the terminal, never echoed (see password below)")  # fmt: skip
+    add("--no-agent", action="store_true", help="do not use the SSH agent")
+    add("-J", "--proxy", metavar="[USER@]HOST[:PORT]", help="connect through this SSH jump host")
+    add("--host-key-policy", choices=("strict", "accept-new", "off"),
+        help="checking of host keys against known_hosts: strict (unknown keys "
+        "rejected), accept-new (unknown keys recorded, changed keys rejected) or off")  # fmt: skip
+    add("--known-hosts", metavar="FILE", help="known_hosts file (default ~/.ssh/known_hosts)")
+    add("--connect-timeout", type=_seconds, default=10.0, metavar="SECS",
+        help="give up connecting to a host after SECS (default 10)")  # fmt: skip
+    add("--retries", type=_count, default=0, metavar="N",
+        help="try a failed connection N more times, 1s apart (default 0)")  # fmt: skip
+
+
+def _add_common_run(group: argparse._ArgumentGroup, what: str) -> None:
+    group.add_argument("-p", "--par", type=_positive, default=32, metavar="N",
+                       help="work on N hosts at a time (default 32)")  # fmt: skip
+    group.add_argument("-t", "--timeout", type=_seconds, metavar="SECS",
+                       help=f"stop a host's {what} after SECS (default: no limit)")  # fmt: skip
+
+
+def _add_reporting(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--failed-hosts", metavar="FILE",
+                       help="write the hosts that failed to FILE, one per line (empty if none); "
+                            "re-run them with -h FILE")  # fmt: skip
+    group.add_argument("--color", "--colour", dest="color", choices=("auto", "always", "never"),
+                       default="auto", help="colour host names and failures (default auto: "
+                       "on a terminal, unless NO_COLOR is set)")  # fmt: skip
+    group.add_argument("--no-progress", action="store_true",
+                       help="no progress line (it only ever shows on a terminal)")  # fmt: skip
+
+
+def _add_misc(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("other")
+    group.add_argument("--version", action="version", version=f"pssh {__version__}")
+    group.add_argument("--help", action="help", help="show this help and exit")
+
+
+def run_parser() -> argparse.ArgumentParser:
+    """The parser of ``pssh [options] COMMAND``."""
+    parser = _new_parser(
+        "pssh", RUN_USAGE, RUN_DESCRIPTION,
+        "\n\n".join((RUN_EXAMPLES, PASSWORD_HELP, EXIT_STATUS_HELP)),
+    )  # fmt: skip
+    _add_hosts(parser)
+    _add_connection(parser)
+    run = parser.add_argument_group("running")
+    _add_common_run(run, "command")
+    run.add_argument("--pty", action="store_true",
+                     help="run on a pseudo-terminal (stderr merged into stdout; a timeout "
+                          "then also stops the remote command)")  # fmt: skip
+    run.add_argument("-I", "--send-input", action="store_true",
+                     help="send this program's standard input to every host's command "
+                          "(otherwise the command's input is empty)")  # fmt: skip
+    out = parser.add_argument_group("output (default: live, each line as 'host: line' as it comes)")
+    modes = out.add_mutually_exclusive_group()
+    modes.add_argument("-i", "--inline", dest="mode", action="store_const", const="inline",
+                       help="each host's output as one block when it finishes")  # fmt: skip
+    modes.add_argument("-g", "--gather", dest="mode", action="store_const", const="gather",
+                       help="at the end, hosts with identical output and exit code as one "
+                            "block, named like web[01-03,07], largest group first")  # fmt: skip
+    modes.add_argument("-j", "--json", dest="mode", action="store_const", const="json",
+                       help="one JSON object per host per line: host, exit_code, stdout, "
+                            "stderr, error, timings")  # fmt: skip
+    out.add_argument("-o", "--outdir", metavar="DIR",
+                     help="also write each host's stdout to DIR/<host> (status lines only "
+                          "are shown unless a mode is chosen)")  # fmt: skip
+    out.add_argument(
+        "-e", "--errdir", metavar="DIR", help="also write each host's stderr to DIR/<host>"
+    )
+    _add_reporting(out)
+    _add_misc(parser)
+    parser.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def copy_parser() -> argparse.ArgumentParser:
+    """The parser of ``pssh copy [options] SRC DEST``."""
+    parser = _new_parser(
+        "pssh copy", COPY_USAGE, COPY_DESCRIPTION,
+        "\n\n".join((COPY_EXAMPLES, PASSWORD_HELP, EXIT_STATUS_HELP)),
+    )  # fmt: skip
+    _add_hosts(parser)
+    _add_connection(parser)
+    run = parser.add_argument_group("copying")
+    run.add_argument(
+        "-r", "--recursive", action="store_true", help="copy folders and their contents"
+    )
+    _add_common_run(run, "copy")
+    out = parser.add_argument_group("output (default: failures as they happen, then a summary)")
+    out.add_argument("-j", "--json", dest="mode", action="store_const", const="json",
+                     help="one JSON object per host per line")  # fmt: skip
+    _add_reporting(out)
+    _add_misc(parser)
+    parser.add_argument("src", metavar="SRC", help=argparse.SUPPRESS)
+    parser.add_argument("dest", metavar="DEST", help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_run(argv: list[str]) -> argparse.Namespace:
+    """Parse ``pssh`` (run) arguments; the command is ``args.command`` (a list)."""
+    parser = run_parser()
+    args = parser.parse_args(argv)
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        parser.error("no command given (put it last, after the options, or after --)")
+    args.command = command
+    return args
+
+
+def parse_copy(argv: list[str]) -> argparse.Namespace:
+    """Parse ``pssh copy`` arguments."""
+    return copy_parser().parse_args(argv)

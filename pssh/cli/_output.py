@@ -1,0 +1,233 @@
+"""Output modes: how each host's lines and result reach the person (or program) at the other end.
+
+A display gets three calls from the runner: :meth:`Display.line` for every line
+as it arrives (from the host's stdout or stderr reader greenlet),
+:meth:`Display.host_done` when a host has finished, and :meth:`Display.finish`
+once all have. Modes that print whole blocks set ``wants_buffers`` so the
+runner keeps each host's lines in its :class:`~pssh.cli._summary.HostResult`.
+
+=========== ==================================================================
+live        ``host: line`` as lines arrive (stderr lines to stderr); default
+inline      each host's output as one block when it finishes (``-i``)
+gather      hosts with identical output and status as one block (``-g``)
+json        one JSON object per host per line when it finishes (``--json``)
+status      one status line per host (default when only writing files)
+=========== ==================================================================
+
+:class:`HostFiles` (``--outdir``/``--errdir``) works alongside any of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import IO
+
+from ._console import BOLD, GREEN, RED, Console
+from ._hosts import fold
+from ._summary import HostResult, describe_error
+
+
+class Display:
+    """Base output mode: prints nothing."""
+
+    wants_buffers = False
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def line(self, result: HostResult, stream: str, text: str) -> None:
+        """A line (without its newline) from ``stream`` (``out`` or ``err``)."""
+
+    def host_done(self, result: HostResult) -> None:
+        """``result`` is complete."""
+
+    def finish(self, results: list[HostResult]) -> None:
+        """Every host is complete (or the run was interrupted)."""
+
+    def report_failure(self, result: HostResult) -> None:
+        if not result.ok:
+            self.console.message(f"{result.label}: {result.failure_text()}", RED)
+
+
+class LiveDisplay(Display):
+    """``host: line`` as each line arrives; failures reported as they happen."""
+
+    def line(self, result: HostResult, stream: str, text: str) -> None:
+        c = self.console
+        if stream == "out":
+            c.write_out(f"{c.host(result.label)}: {text}\n")
+        else:
+            c.write_err(f"{c.host(result.label, err=True)}: {text}\n")
+
+    def host_done(self, result: HostResult) -> None:
+        self.report_failure(result)
+
+
+class StatusDisplay(Display):
+    """One line per host when it finishes (used when output goes to files)."""
+
+    def host_done(self, result: HostResult) -> None:
+        c = self.console
+        status = c.paint(result.status_text(), GREEN if result.ok else RED)
+        c.write_out(f"{c.host(result.label)}: {status} ({result.elapsed:.2f}s)\n")
+
+
+class _BlockDisplay(Display):
+    wants_buffers = True
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(console)
+        self._blocks = 0
+
+    def block(
+        self, title: str, status: str, ok: bool, stdout: list[str], stderr: list[str]
+    ) -> None:
+        c = self.console
+        head = "{} {} {} {}".format(
+            c.paint("==>", BOLD), c.host(title), c.paint("<==", BOLD),
+            c.paint(status, GREEN if ok else RED),
+        )  # fmt: skip
+        text = "\n" if self._blocks else ""
+        self._blocks += 1
+        text += head + "\n" + "".join(line + "\n" for line in stdout)
+        c.write_out(text)
+        if stderr:
+            c.write_err("".join(line + "\n" for line in stderr))
+
+
+class InlineDisplay(_BlockDisplay):
+    """Each host's output as one block, in the order hosts finish."""
+
+    def host_done(self, result: HostResult) -> None:
+        status = result.status_text()
+        if result.connected:
+            status += f", {result.elapsed:.2f}s"
+        self.block(result.label, status, result.ok, result.stdout, result.stderr)
+
+
+class GatherDisplay(_BlockDisplay):
+    """Hosts with identical output and status grouped, largest group first."""
+
+    def finish(self, results: list[HostResult]) -> None:
+        groups: dict[tuple, list[HostResult]] = {}
+        for result in results:
+            if result.done:
+                groups.setdefault(_gather_key(result), []).append(result)
+        ordered = sorted(groups.values(), key=len, reverse=True)  # stable: ties keep order
+        for members in ordered:
+            first = members[0]
+            title = f"{fold(r.label for r in members)} ({len(members)})"
+            status = first.status_text()
+            if first.error is not None and len(members) > 1:
+                status = "{}: {}".format(status.split(":", 1)[0], _generic_message(first))
+            self.block(title, status, first.ok, first.stdout, first.stderr)
+
+
+def _generic_message(result: HostResult) -> str:
+    message = describe_error(result.error) if result.error is not None else ""
+    return message.replace(result.spec.host, "<host>")
+
+
+def _gather_key(result: HostResult) -> tuple:
+    if result.error is not None and not result.connected:
+        return ("connect", result.cause, _generic_message(result))
+    return (
+        "ran", result.cause, result.exit_code, tuple(result.stdout), tuple(result.stderr),
+        _generic_message(result),
+    )  # fmt: skip
+
+
+class JsonDisplay(Display):
+    """One JSON object per host, on its own line, as each host finishes."""
+
+    wants_buffers = True
+
+    def host_done(self, result: HostResult) -> None:
+        self.console.write_out(json.dumps(result.record(), ensure_ascii=False) + "\n")
+
+
+class HostFiles(Display):
+    """``--outdir``/``--errdir``: each host's stdout/stderr in a file named
+    after it, written as lines arrive. Hosts that ran get a file even when
+    they printed nothing."""
+
+    def __init__(self, console: Console, outdir: str | None, errdir: str | None) -> None:
+        super().__init__(console)
+        self.dirs = {"out": outdir, "err": errdir}
+        self._open: dict[tuple[str, str], IO[str]] = {}
+
+    @staticmethod
+    def filename(label: str) -> str:
+        return label.replace(os.sep, "_")
+
+    def _file(self, result: HostResult, stream: str) -> IO[str] | None:
+        directory = self.dirs[stream]
+        if directory is None:
+            return None
+        key = (result.label, stream)
+        fh = self._open.get(key)
+        if fh is None:
+            path = os.path.join(directory, self.filename(result.label))
+            fh = self._open[key] = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        return fh
+
+    def line(self, result: HostResult, stream: str, text: str) -> None:
+        fh = self._file(result, stream)
+        if fh is not None:
+            fh.write(text + "\n")
+
+    def host_done(self, result: HostResult) -> None:
+        if result.connected:
+            for stream in ("out", "err"):
+                self._file(result, stream)
+        for stream in ("out", "err"):
+            fh = self._open.pop((result.label, stream), None)
+            if fh is not None:
+                fh.close()
+
+    def finish(self, results: list[HostResult]) -> None:
+        for fh in self._open.values():
+            fh.close()
+        self._open.clear()
+
+
+class Displays(Display):
+    """Several displays fed the same events."""
+
+    def __init__(self, console: Console, displays: list[Display]) -> None:
+        super().__init__(console)
+        self.displays = displays
+        self.wants_buffers = any(d.wants_buffers for d in displays)
+
+    def line(self, result: HostResult, stream: str, text: str) -> None:
+        for d in self.displays:
+            d.line(result, stream, text)
+
+    def host_done(self, result: HostResult) -> None:
+        for d in self.displays:
+            d.host_done(result)
+
+    def finish(self, results: list[HostResult]) -> None:
+        for d in self.displays:
+            d.finish(results)
+
+
+MODES = {
+    "live": LiveDisplay,
+    "inline": InlineDisplay,
+    "gather": GatherDisplay,
+    "json": JsonDisplay,
+    "status": StatusDisplay,
+    "quiet": Display,
+}
+
+
+def make_display(
+    console: Console, mode: str, outdir: str | None = None, errdir: str | None = None
+) -> Display:
+    """The display for ``mode`` (a key of :data:`MODES`), plus host files."""
+    displays: list[Display] = [MODES[mode](console)]
+    if outdir or errdir:
+        displays.append(HostFiles(console, outdir, errdir))
+    return Displays(console, displays)
