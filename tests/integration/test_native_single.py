@@ -429,3 +429,10 @@ def test_concurrent_readers_on_one_session(client):
     assert all(job.ready() for job in jobs)
     values = [job.value for job in jobs]
     assert values == [["o1", "o2", "o3"], ["e1", "e2", "e3"]] * 5
+
+
+def test_modern_cipher_is_negotiated(client):
+    from ssh2.session import LIBSSH2_METHOD_CRYPT_CS, LIBSSH2_METHOD_KEX
+
+    assert client.session.methods(LIBSSH2_METHOD_CRYPT_CS) == "aes128-gcm@openssh.com"
+    assert client.session.methods(LIBSSH2_METHOD_KEX).startswith("curve25519-sha256")
