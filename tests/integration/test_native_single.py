@@ -436,3 +436,13 @@ def test_modern_cipher_is_negotiated(client):
 
     assert client.session.methods(LIBSSH2_METHOD_CRYPT_CS) == "aes128-gcm@openssh.com"
     assert client.session.methods(LIBSSH2_METHOD_KEX).startswith("curve25519-sha256")
+
+
+def test_reading_stdout_first_with_much_stderr_does_not_hang(client):
+    # 4 MiB on stderr (twice the channel window) before stdout ends
+    command = "head -c 4194304 /dev/zero | tr '\\0' e >&2; echo out-done"
+    channel, _, stdout, stderr, _ = client.run_command(command, timeout=30)
+    assert list(stdout) == ["out-done"]
+    assert [len(line) for line in stderr] == [4194304]
+    client.wait_finished(channel)
+    assert client.get_exit_status(channel) == 0

@@ -165,13 +165,20 @@ class SessionIO:
         read_func: Callable[[int], tuple[int, bytes]],
         size: int = 65536,
         timeout: float | None = None,
+        meanwhile: Callable[[], bool] | None = None,
     ) -> bytes:
-        """Read one chunk, waiting for it; ``b''`` at end of stream."""
+        """Read one chunk, waiting for it; ``b''`` at end of stream.
+
+        :param meanwhile: Called whenever there is nothing to read yet, before
+          waiting; when it returns true (it got something done, such as
+          reading the channel's other stream) the read is tried again at once.
+        """
         rc, data = self.call(read_func, size)
         if rc == EAGAIN:
             with _deadline(timeout):
                 while rc == EAGAIN:
-                    self.wait()
+                    if meanwhile is None or not meanwhile():
+                        self.wait()
                     rc, data = self.call(read_func, size)
         return data if rc > 0 else b""
 

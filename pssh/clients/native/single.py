@@ -454,14 +454,29 @@ class SSHClient(TransferMixin, BaseSSHClient):
             if stream.closed:
                 self._release(out)
                 return
-            stream.take(self._read_chunk(stream, timeout))
+            stream.take(self._read_chunk(out, stream, timeout))
 
-    def _read_chunk(self, stream: StreamState, timeout: float | None) -> bytes:
+    def _read_chunk(self, out: ChannelOutput, stream: StreamState, timeout: float | None) -> bytes:
+        """The next chunk of ``stream``. While it has nothing, what the other
+        stream has is kept for its reader: a command blocked writing a stream
+        nobody reads yet (stderr, while the user reads stdout to the end)
+        would otherwise never finish the one being read."""
         if self.session is None:
             return b""
+        other = out.stderr if stream is out.stdout else out.stdout
+
+        def meanwhile() -> bool:
+            if other.done:
+                return False
+            data = self._io.try_read(other.read, CHUNK)
+            if data is None:
+                return False
+            other.take(data)
+            return True
+
         try:
             with map_errors(self.host, "reading output"):
-                return self._io.read(stream.read, CHUNK, timeout)
+                return self._io.read(stream.read, CHUNK, timeout, meanwhile)
         except Timeout:
             raise Timeout(
                 "No output from host %s for %s seconds", self.host, timeout, host=self.host
