@@ -13,6 +13,7 @@ from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...output import HostOutput
 from ..base_pssh import BaseParallelSSHClient
 from .single import SSHClient, _validate_pkey
+from ._proxy import ProxiedSSHClient, ProxyConnection
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         self.proxy_pkey = _validate_pkey(proxy_pkey)
         self.forward_ssh_agent = forward_ssh_agent
         self.tunnel_timeout = tunnel_timeout
+        self._proxy: ProxyConnection | None = None
 
     def run_command(  # type: ignore[override]
         self,
@@ -212,8 +214,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         )
 
     def _make_ssh_client(self, host: str) -> SSHClient:
-        return SSHClient(
-            host,
+        kwargs: dict[str, Any] = dict(
             user=self._host_setting(host, "user", self.user),
             password=self._host_setting(host, "password", self.password),
             port=self._host_setting(host, "port", self.port),
@@ -224,6 +225,43 @@ class ParallelSSHClient(BaseParallelSSHClient):
             timeout=self.timeout,
             forward_ssh_agent=self.forward_ssh_agent,
         )
+        if self.proxy_host is None:
+            return SSHClient(host, **kwargs)
+        return ProxiedSSHClient(host, self._proxy_connection(), **kwargs)
+
+    def _proxy_connection(self) -> ProxyConnection:
+        """The one SSH connection to ``proxy_host`` that carries every
+        host's tunnel (connected by the first host task that needs it)."""
+        proxy = self._proxy
+        if proxy is None:
+            assert self.proxy_host is not None
+            proxy = self._proxy = ProxyConnection(
+                self.proxy_host, port=self.proxy_port, user=self.proxy_user,
+                password=self.proxy_password, pkey=self.proxy_pkey,
+                num_retries=self.num_retries, retry_delay=self.retry_delay,
+                allow_agent=self.allow_agent, channel_retries=self.num_retries,
+                timeout=self.tunnel_timeout if self.tunnel_timeout is not None else self.timeout,
+            )  # fmt: skip
+        return proxy
+
+    def disconnect(self) -> None:
+        """Disconnect every host's client and close the proxy connection and
+        its tunnels, if any. The client connects again when used again."""
+        clients = list(self.host_clients.values())
+        self.host_clients.clear()
+        for client in clients:
+            client.disconnect()
+        proxy, self._proxy = getattr(self, "_proxy", None), None
+        if proxy is not None:
+            proxy.close()
+
+    def __del__(self) -> None:
+        proxy = getattr(self, "_proxy", None)
+        if proxy is not None:
+            try:
+                proxy.abort()
+            except Exception:  # nothing to report to at collection time
+                pass
 
     def _client_alive(self, client: Any) -> bool:
         return client.session is not None
