@@ -15,6 +15,8 @@ import getpass
 import os
 import sys
 
+import gevent
+
 from ._console import Console
 from ._copy import CopyUsageError, copy_body, plan_copy
 from ._engine import ConnectOptions, Runner, client_supports, run_command_body
@@ -57,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _tolerant_output() -> None:
+    """Undecodable output never crashes a run, and Ctrl-C is reported by the
+    summary, not by gevent printing the KeyboardInterrupt."""
+    hub = gevent.get_hub()
+    hub.NOT_ERROR = (*hub.NOT_ERROR, KeyboardInterrupt)
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:

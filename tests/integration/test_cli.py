@@ -364,6 +364,28 @@ def test_closed_stdout_ends_the_run_quietly(sshd: ServerConfig) -> None:
     assert "Traceback" not in err
 
 
+def test_ctrl_c_summarises_and_lists_unfinished_hosts(sshd: ServerConfig, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    failed = tmp_path / "failed"
+    argv = [sys.executable, "-m", "pssh", "-H", "127.0.0.[2-3]", *login(sshd),
+            "--failed-hosts", str(failed), "--", "echo started; sleep 60"]  # fmt: skip
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        text=True, env=pssh_env(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    try:
+        for _ in range(2):  # both commands are running
+            assert proc.stdout.readline().endswith(": started\n")  # type: ignore[union-attr]
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert summary(err) == "2 hosts: 0 ok, 2 not finished - interrupted"
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert sorted(failed.read_text().splitlines()) == ["127.0.0.2", "127.0.0.3"]
+
+
 # -- the terminal --------------------------------------------------------------------------
 
 
