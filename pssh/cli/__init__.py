@@ -161,6 +161,8 @@ def _make_dirs(*paths: str | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.send_input and "-" in args.hosts_files:
+        raise UsageError("-I and -h - both want standard input")
     specs = collect_hosts(args)
     console = Console(args.color, progress=not args.no_progress)
     opts = connect_options(args, console)

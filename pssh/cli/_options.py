@@ -106,8 +106,12 @@ def _port(text: str) -> int:
 def _new_parser(prog: str, usage: str, description: str, epilog: str) -> argparse.ArgumentParser:
     return _Parser(
         prog=prog, usage=usage, description=description, epilog=epilog, add_help=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_formatter,
     )  # fmt: skip
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=30)
 
 
 def _add_hosts(parser: argparse.ArgumentParser) -> None:
@@ -230,6 +234,9 @@ def copy_parser() -> argparse.ArgumentParser:
 def parse_run(argv: list[str]) -> argparse.Namespace:
     """Parse ``pssh`` (run) arguments; the command is ``args.command`` (a list)."""
     parser = run_parser()
+    if not argv:
+        parser.print_usage(sys.stderr)
+        parser.exit(EXIT_USAGE, "pssh: give hosts (-H or -h) and a command; see pssh --help\n")
     args = parser.parse_args(argv)
     command = list(args.command)
     if command and command[0] == "--":

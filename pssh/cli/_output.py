@@ -219,7 +219,6 @@ MODES = {
     "gather": GatherDisplay,
     "json": JsonDisplay,
     "status": StatusDisplay,
-    "quiet": Display,
 }
 
 
