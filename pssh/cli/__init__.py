@@ -17,9 +17,9 @@ import sys
 
 import gevent
 
-from ._console import Console
+from ._console import GREEN, RED, Console
 from ._copy import CopyUsageError, copy_body, plan_copy
-from ._engine import ConnectOptions, Runner, client_supports, run_command_body
+from ._engine import Body, ConnectOptions, Runner, client_supports, run_command_body
 from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file, split_specs
 from ._options import UsageError, parse_copy, parse_run
 from ._output import make_display
@@ -148,6 +148,14 @@ def connect_options(args: argparse.Namespace, console: Console) -> ConnectOption
     )  # fmt: skip
 
 
+def _check_writable(path: str | None) -> None:
+    """Fail before the run, not after it, when ``--failed-hosts`` cannot be written."""
+    if path:
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path) or not os.access(folder, os.W_OK):
+            raise UsageError(f"--failed-hosts: cannot write {path}")
+
+
 def _make_dirs(*paths: str | None) -> None:
     for path in paths:
         if path:
@@ -164,6 +172,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.send_input and "-" in args.hosts_files:
         raise UsageError("-I and -h - both want standard input")
     specs = collect_hosts(args)
+    _check_writable(args.failed_hosts)
     console = Console(args.color, progress=not args.no_progress)
     opts = connect_options(args, console)
     _make_dirs(args.outdir, args.errdir)
@@ -181,6 +190,7 @@ def _copy(args: argparse.Namespace) -> int:
     except CopyUsageError as exc:
         raise UsageError(str(exc)) from None
     specs = collect_hosts(args)
+    _check_writable(args.failed_hosts)
     console = Console(args.color, progress=not args.no_progress)
     opts = connect_options(args, console)
     if plan.direction == "down":
@@ -190,10 +200,10 @@ def _copy(args: argparse.Namespace) -> int:
     return _execute(runner, specs, copy_body(runner, plan), args)
 
 
-def _execute(runner: Runner, specs: list[HostSpec], body: object, args: argparse.Namespace) -> int:
+def _execute(runner: Runner, specs: list[HostSpec], body: Body, args: argparse.Namespace) -> int:
     interrupted = False
     try:
-        runner.run(specs, body)  # type: ignore[arg-type]
+        runner.run(specs, body)
     except KeyboardInterrupt:
         interrupted = True
     return _finish(runner.console, runner.results, args, interrupted)
@@ -205,14 +215,14 @@ def _finish(
     failed = any(not r.ok for r in results)
     for number, line in enumerate(summary_lines(results, interrupted)):
         if number == 0:
-            console.message(line, "31" if failed else "32")
+            console.message(line, RED if failed else GREEN)
         else:
             console.write_err(line + "\n")
     if args.failed_hosts:
         try:
             write_failed_hosts(args.failed_hosts, results)
         except OSError as exc:
-            console.message(f"cannot write {args.failed_hosts}: {exc.strerror or exc}", "31")
+            console.message(f"cannot write {args.failed_hosts}: {exc.strerror or exc}", RED)
     if console.broken:
         return 141
     if interrupted:

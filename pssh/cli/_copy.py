@@ -16,13 +16,12 @@ host's copy lands in its own folder).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import gevent
 
-from ._engine import Runner
+from ._engine import Body, Runner
 from ._output import HostFiles
 from ._summary import HostResult
 
@@ -82,7 +81,7 @@ def local_target(plan: CopyPlan, label: str) -> str:
     return os.path.join(plan.local, HostFiles.filename(label), name)
 
 
-def copy_body(runner: Runner, plan: CopyPlan) -> Callable[[Any, HostResult], None]:
+def copy_body(runner: Runner, plan: CopyPlan) -> Body:
     """The job body for ``plan`` (see :class:`pssh.cli._engine.Runner`)."""
 
     def body(client: Any, result: HostResult) -> None:

@@ -99,12 +99,8 @@ def close_client(client: ParallelSSHClient) -> None:
                 pass
 
 
-@dataclass
-class Job:
-    """One host's work; ``body`` fills in ``result`` or raises."""
-
-    result: HostResult
-    body: Callable[[ParallelSSHClient, HostResult], None]
+Body = Callable[[Any, HostResult], None]
+"""A host's job: ``body(client, result)`` fills in ``result`` or raises."""
 
 
 class Runner:
@@ -139,7 +135,7 @@ class Runner:
         if self._pool is not None:
             gevent.spawn(self._pool.kill)
 
-    def run(self, specs: Sequence[HostSpec], body: Callable[[Any, HostResult], None]) -> None:
+    def run(self, specs: Sequence[HostSpec], body: Body) -> None:
         """Run ``body(client, result)`` for every host; returns when all are done.
 
         ``body`` raises for a failure after connecting (a connect failure is
@@ -157,7 +153,7 @@ class Runner:
             self.console.stop_progress()
             self.display.finish(self.results)
 
-    def _host(self, result: HostResult, body: Callable[[Any, HostResult], None]) -> None:
+    def _host(self, result: HostResult, body: Body) -> None:
         result.reset_clock()
         client = None
         try:
@@ -204,7 +200,7 @@ class Runner:
 
 def run_command_body(
     runner: Runner, command: str, use_pty: bool = False, stdin_data: bytes | None = None
-) -> Callable[[Any, HostResult], None]:
+) -> Body:
     """The job body that runs ``command`` and streams its output."""
 
     def body(client: Any, result: HostResult) -> None:
