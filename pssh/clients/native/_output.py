@@ -12,6 +12,8 @@ exactly where the old one stopped.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
+from operator import length_hint
 from typing import Any
 
 from .._lines import LineSplitter
@@ -20,14 +22,20 @@ CHUNK = 256 * 1024
 
 
 class StreamState:
-    """One stream (stdout or stderr) of a channel."""
+    """One stream (stdout or stderr) of a channel.
 
-    __slots__ = ("read", "splitter", "pending", "done", "closed")
+    Lines ready to hand out are :attr:`current`, an iterator over one chunk's
+    lines; it is shared, so a generator replacing one that stopped half-way
+    through a chunk goes on exactly where that one stopped.
+    """
+
+    __slots__ = ("read", "splitter", "pending", "current", "done", "closed")
 
     def __init__(self, read: Any, encoding: str) -> None:
         self.read = read
         self.splitter = LineSplitter(encoding)
         self.pending: deque[bytes] = deque()
+        self.current: Iterator[str] | None = None
         self.done = False  # the channel said end of stream
         self.closed = False  # the splitter has been flushed
 
@@ -38,19 +46,27 @@ class StreamState:
         else:
             self.done = True
 
-    def feed_pending(self) -> bool:
-        """Move kept chunks into lines; ``True`` if it did anything."""
-        if self.pending:
-            feed = self.splitter.feed
-            pending = self.pending
-            while pending:
-                feed(pending.popleft())
-            return True
+    def next_lines(self) -> bool:
+        """Make the next kept chunk's lines :attr:`current` (or, at the end of
+        the stream, the last unterminated line); ``False`` if there is none."""
+        pending = self.pending
+        while pending:
+            lines = self.splitter.split(pending.popleft())
+            if lines:
+                self.current = iter(lines)
+                return True
         if self.done and not self.closed:
             self.closed = True
-            self.splitter.close()
+            self.current = iter(self.splitter.finish())
             return True
         return False
+
+    @property
+    def has_lines(self) -> bool:
+        """Lines are kept that no generator has handed out yet."""
+        return bool(self.pending) or (
+            self.current is not None and length_hint(self.current) > 0
+        )
 
 
 class ChannelOutput:
@@ -78,8 +94,8 @@ class ChannelOutput:
             self.closed
             and self.stdout.closed
             and self.stderr.closed
-            and not self.stdout.splitter.lines
-            and not self.stderr.splitter.lines
+            and not self.stdout.has_lines
+            and not self.stderr.has_lines
         )
 
 

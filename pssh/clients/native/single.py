@@ -435,21 +435,23 @@ class SSHClient(TransferMixin, BaseSSHClient):
     def _iter_lines(
         self, out: ChannelOutput, stream: StreamState, timeout: float | None
     ) -> Iterator[str]:
-        lines = stream.splitter.lines
+        # One chunk's lines at a time through the stream's shared iterator:
+        # ``yield from`` hands each line out without running any bytecode here.
         host = self.host
         log = host_logger.info if host_logger.isEnabledFor(logging.INFO) else None
         while True:
-            if lines:
+            lines = stream.current
+            if lines is not None:
                 if log is None:
-                    while lines:
-                        yield lines.popleft()
+                    yield from lines
                 else:
-                    while lines:
-                        line = lines.popleft()
+                    for line in lines:
                         log("[%s]\t%s", host, line)
                         yield line
+                if stream.current is lines:
+                    stream.current = None
                 continue
-            if stream.feed_pending():
+            if stream.next_lines():
                 continue
             if stream.closed:
                 self._release(out)
