@@ -34,6 +34,15 @@ class HostOutput(dict):
 
     __slots__ = _FIELDS
 
+    host: str
+    cmd: Any
+    channel: Any
+    stdout: Any
+    stderr: Any
+    stdin: Any
+    exit_code: int | None
+    exception: BaseException | None
+
     def __init__(
         self,
         host: str,
