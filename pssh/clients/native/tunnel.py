@@ -16,15 +16,22 @@ Layers, bottom up:
 Why the parallel client does not use the :class:`Tunnel` thread: it runs a
 :class:`ProxyConnection` in its own hub and gives each host's
 :class:`pssh.clients.native.single.SSHClient` one end of a socket pair whose
-other end is forwarded. Measured with ``bench/proxy_bench.py`` (2-core
-machine, OpenSSH 9.2 on loopback), the same-hub socket pair moved 200 MiB of
-command output and a 100 MiB copy at least as fast as the thread with a
-127.0.0.1 listener (see the figures in ``bench/proxy_bench.py``), because the
-GIL keeps the two hubs from overlapping much while the thread adds
-cross-thread hand-offs. It is also simpler (no thread, no cross-thread
-queues, errors raised in the per-host task where ``stop_on_errors=False``
-catches them) and safer: a socket pair has no port that other local users
-could connect to and ride the authenticated proxy session with.
+other end is forwarded. Measured with ``bench/proxy_bench.py`` on a 2-core
+machine (OpenSSH 9.2, loopback), through one proxy to 4 hosts at once the
+same-hub forwarding moved 43-88 MB/s of command output against 34-58 MB/s with
+a Tunnel thread and 127.0.0.1 listeners, and copied 40-82 MB/s against
+35-56 MB/s; with one host the two were alike. The thread only adds
+cross-thread hand-offs and GIL contention to the same amount of crypto. The
+same-hub way is also simpler (no thread, no cross-thread queues, errors raised
+in the per-host task where ``stop_on_errors=False`` catches them) and safer: a
+socket pair has no port that other local users could connect to and ride the
+authenticated proxy session with.
+
+Limits that come from libssh2: a session opens one channel at a time, so a
+target whose address never answers (the proxy's TCP connect hangs) holds up
+the tunnel opens queued behind it; each waiting host fails with
+:py:class:`pssh.exceptions.ProxyError` after ``tunnel_timeout`` (or the
+client's ``timeout``), while tunnels already open keep working.
 
 Whichever way, ONE SSH connection to the proxy carries every target's tunnel.
 """
