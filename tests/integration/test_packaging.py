@@ -28,7 +28,8 @@ def dist(tmp_path_factory):
 def test_sdist_and_wheel_contents(dist):
     (wheel,) = dist.glob("*.whl")
     (sdist,) = dist.glob("*.tar.gz")
-    names = zipfile.ZipFile(wheel).namelist()
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
     for module in (
         "pssh/__init__.py",
         "pssh/py.typed",
@@ -38,7 +39,8 @@ def test_sdist_and_wheel_contents(dist):
     ):
         assert module in names
     assert not any(name.startswith("tests/") for name in names)
-    members = tarfile.open(sdist).getnames()
+    with tarfile.open(sdist) as archive:
+        members = archive.getnames()
     assert any(m.endswith("/Changelog.rst") for m in members)
     assert any(m.endswith("/tests/conftest.py") for m in members)
 
