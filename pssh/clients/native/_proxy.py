@@ -146,11 +146,14 @@ class ProxyConnection:
 
         :raises: :py:class:`pssh.exceptions.ProxyError` (``host=host``).
         """
+        return self._open(host, port, sport)[1]
+
+    def _open(self, host: str, port: int, sport: int) -> tuple[SessionDriver, Any]:
         delays = self.channel_retry.delays()
         while True:
             driver = self.connect(host)
             try:
-                return self._open_once(driver, host, port, sport)
+                return driver, self._open_once(driver, host, port, sport)
             except ProxyError:
                 delay = next(delays, None)
                 if delay is None:
@@ -172,16 +175,28 @@ class ProxyConnection:
             )  # fmt: skip
         return channel
 
+    def _attach(self, driver: SessionDriver, channel: Any, sock: Any, host: str) -> Any:
+        if not driver.alive:
+            sock.close()
+            raise ProxyError(
+                "Connection to proxy %s:%s lost while opening a tunnel to %s",
+                self.host, self.port, host, host=host,
+            )  # fmt: skip
+        return driver.attach(channel, sock)
+
     def socket_to(self, host: str, port: int) -> socket.socket:
         """A connected socket whose bytes reach ``host:port`` through the proxy
         (one end of a socket pair; the other end is forwarded).
 
         :raises: :py:class:`pssh.exceptions.ProxyError` (``host=host``).
         """
-        channel = self.open_channel(host, port)
+        driver, channel = self._open(host, port, 0)
         ours, theirs = socket.socketpair()
-        assert self.driver is not None
-        self.driver.attach(channel, ours)
+        try:
+            self._attach(driver, channel, ours, host)
+        except ProxyError:
+            theirs.close()
+            raise
         return theirs
 
     def listen(self, host: str, port: int) -> int:
@@ -193,12 +208,12 @@ class ProxyConnection:
 
         def handle(sock: socket.socket, address: tuple) -> None:
             try:
-                channel = self.open_channel(host, port, address[1])
+                driver, channel = self._open(host, port, address[1])
+                forward = self._attach(driver, channel, sock, host)
             except ProxyError as exc:
                 logger.warning("%s", exc)
                 return
-            assert self.driver is not None
-            self.driver.attach(channel, sock).done.wait()
+            forward.done.wait()
 
         server = StreamServer(("127.0.0.1", 0), handle)
         server.start()
