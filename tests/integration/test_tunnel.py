@@ -33,7 +33,7 @@ from embedded_server import server as embedded_server
 from embedded_server.openssh import ServerConfig, ServerGroup, free_port, host_addresses
 
 from pssh.clients.native import ParallelSSHClient, SSHClient
-from pssh.clients.native.tunnel import Tunnel
+from pssh.clients.native.tunnel import ProxyConnection, Tunnel
 from pssh.exceptions import ConnectionErrorException, ProxyError
 
 pytestmark = pytest.mark.integration
@@ -257,6 +257,39 @@ def test_dropped_client_closes_the_proxy_connection(sshd, debug_proxy):
     gc.collect()
     gevent.sleep(0.1)
     assert connections_to(debug_proxy.host, debug_proxy.port, os.getpid()) == 0
+
+
+def owners_of(local: tuple[str, int], remote: tuple[str, int]) -> set[int]:
+    """Pids owning the established TCP socket ``local`` -> ``remote``."""
+    out = subprocess.run(
+        ["ss", "-Htnp", "state", "established", "src", "%s:%d" % local, "dst", "%s:%d" % remote],
+        capture_output=True, text=True, check=True, timeout=10,
+    ).stdout  # fmt: skip
+    return {int(pid) for pid in re.findall(r"pid=(\d+),", out)}
+
+
+def test_dropped_proxy_connection_is_made_again(sshd, debug_proxy):
+    proxy = ProxyConnection(debug_proxy.host, port=debug_proxy.port, user=debug_proxy.user,
+                            pkey=debug_proxy.pkey, num_retries=1, timeout=20)  # fmt: skip
+    try:
+        with gevent.Timeout(GUARD):
+            first = proxy.socket_to(sshd.host, sshd.port)
+            assert first.recv(100).startswith(b"SSH-2.0-")  # the target's banner
+            assert proxy.client is not None
+            ours = proxy.client.sock.getsockname()
+            pids = owners_of((debug_proxy.host, debug_proxy.port), ours)
+            assert pids
+            for pid in pids:  # the proxy's processes serving this connection
+                os.kill(pid, 9)
+            while first.recv(65536):  # the target's key exchange offer, then the end:
+                pass  # the tunnel ended with the connection
+            second = proxy.socket_to(sshd.host, sshd.port)
+            assert second.recv(100).startswith(b"SSH-2.0-")
+        assert proxy.connections == 2
+        second.close()
+        first.close()
+    finally:
+        proxy.close()
 
 
 # -- errors ----------------------------------------------------------------------------------

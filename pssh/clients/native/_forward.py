@@ -33,7 +33,7 @@ from gevent.event import AsyncResult, Event
 from gevent.pool import Group
 from gevent.queue import Queue
 from ssh2.exceptions import SSH2Error
-from ssh2.session import LIBSSH2_SESSION_BLOCK_INBOUND, LIBSSH2_SESSION_BLOCK_OUTBOUND
+from ssh2.session import LIBSSH2_SESSION_BLOCK_OUTBOUND
 
 from ._eagain import is_eagain, try_read
 from ._errors import _DISCONNECT
@@ -166,8 +166,7 @@ class SessionDriver:
         self._opens.clear()
         self._closing = []
         for watcher in self._watchers.values():
-            watcher.stop()
-            watcher.close()
+            watcher.stop()  # not closed: a dying driver may still stop it
         self._watchers.clear()
         if self.error is None:
             self.error = _stopped()
@@ -236,8 +235,9 @@ class SessionDriver:
         events = 0
         if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND:
             events |= _EV_WRITE
-        busy = self._opens or self._closing or any(f.wants_transport() for f in self.forwards)
-        if directions & LIBSSH2_SESSION_BLOCK_INBOUND or busy:
+        # Readable only matters while a call would read the socket: waiting on
+        # it for channels that are paused (or done) would spin on their data.
+        if self._opens or self._closing or any(f.wants_transport() for f in self.forwards):
             events |= _EV_READ
         watcher = None
         if events:

@@ -150,11 +150,16 @@ class ProxyConnection:
 
     def _open(self, host: str, port: int, sport: int) -> tuple[SessionDriver, Any]:
         delays = self.channel_retry.delays()
+        reconnected = False
         while True:
             driver = self.connect(host)
             try:
                 return driver, self._open_once(driver, host, port, sport)
             except ProxyError:
+                if not driver.alive and not reconnected:
+                    # the proxy dropped an idle connection: connect again, once
+                    reconnected = True
+                    continue
                 delay = next(delays, None)
                 if delay is None:
                     raise
