@@ -446,3 +446,9 @@ def test_reading_stdout_first_with_much_stderr_does_not_hang(client):
     assert [len(line) for line in stderr] == [4194304]
     client.wait_finished(channel)
     assert client.get_exit_status(channel) == 0
+
+
+def test_many_commands_opened_at_once_on_one_client(client):
+    jobs = [gevent.spawn(run, client, "echo %d" % i) for i in range(20)]
+    gevent.joinall(jobs, timeout=30, raise_error=True)
+    assert [job.value for job in jobs] == [([str(i)], [], 0) for i in range(20)]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gevent import Timeout as GTimeout
+from gevent.lock import RLock
 from ssh2.exceptions import SSH2Error
 from ssh2.session import (
     LIBSSH2_METHOD_CRYPT_CS,
@@ -148,6 +149,8 @@ class SSHClient(TransferMixin, BaseSSHClient):
         self.session: Any = None
         self.sock: Any = None
         self._io: Any = None
+        self._open_lock = RLock()
+        self._agent_forwarded = False
         self._outputs: dict[int, ChannelOutput] = {}
         self._init()
 
@@ -161,6 +164,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
         try:
             self.session = Session()
             self.session.set_blocking(False)
+            self._agent_forwarded = False
             _prefer_modern_algorithms(self.session)
             self._io = SessionIO(self.session, self.sock)
             with map_errors(self.host, "performing SSH handshake"):
@@ -310,6 +314,14 @@ class SSHClient(TransferMixin, BaseSSHClient):
                 "Timed out after %s seconds waiting on host %s", timeout, self.host, host=self.host
             ) from exc
 
+    def _open(self, func: Any, *args: Any) -> Any:
+        """Run one of libssh2's session-level openers (a channel, SFTP, SCP,
+        a direct-tcpip forward) to completion. libssh2 keeps the state of an
+        open in progress per session, not per caller, so greenlets sharing
+        this client take turns (else two callers get the same channel)."""
+        with self._open_lock:
+            return self._eagain(func, *args, timeout=self.timeout)
+
     def _require_session(self) -> None:
         if self.session is None:
             raise SessionError(
@@ -324,15 +336,22 @@ class SSHClient(TransferMixin, BaseSSHClient):
         :rtype: :py:class:`ssh2.channel.Channel`
         """
         self._require_session()
-        with map_errors(self.host, "opening a channel"):
-            channel = self._eagain(self.session.open_session, timeout=self.timeout)
-        if self.forward_ssh_agent:
-            try:
-                with map_errors(self.host, "requesting agent forwarding"):
-                    self._eagain(channel.request_auth_agent, timeout=self.timeout)
-            except SessionError as exc:
-                logger.debug("Agent forwarding not available on %s: %s", self.host, exc)
+        with self._open_lock:
+            with map_errors(self.host, "opening a channel"):
+                channel = self._open(self.session.open_session)
+            if self.forward_ssh_agent and not self._agent_forwarded:
+                self._request_agent_forwarding(channel)
         return channel
+
+    def _request_agent_forwarding(self, channel: Any) -> None:
+        # OpenSSH sets up one forwarded agent per connection, for every later
+        # session too, and refuses the request on later channels; so ask once.
+        self._agent_forwarded = True
+        try:
+            with map_errors(self.host, "requesting agent forwarding"):
+                self._eagain(channel.request_auth_agent, timeout=self.timeout)
+        except SessionError as exc:
+            logger.debug("Agent forwarding not available on %s: %s", self.host, exc)
 
     def execute(self, cmd: str, use_pty: bool = False, channel: Any = None) -> Any:
         """Execute command on remote server.
