@@ -45,6 +45,12 @@ def _tag_host(exc: BaseException, host: str) -> None:
             pass
 
 
+def _consume(lines: Any) -> None:
+    if lines is not None:
+        for _ in lines:
+            pass
+
+
 def format_per_host(template: str, args: Any) -> str:
     """``template % args``: a tuple fills positional, a dict named, anything
     else a single ``%s``. Raises TypeError/KeyError as ``%`` does."""
@@ -299,7 +305,18 @@ class BaseParallelSSHClient:
                 raise task.exception
 
     def _join_host(self, host_out: HostOutput, consume_output: bool) -> None:
-        raise NotImplementedError
+        client = self._client_of(host_out)
+        if consume_output:
+            # Both streams at once: a command blocked writing one never
+            # finishes the other.
+            reader = gevent.spawn(_consume, host_out.stderr)
+            try:
+                _consume(host_out.stdout)
+                reader.get()
+            finally:
+                reader.kill()
+        client.wait_finished(host_out.channel)
+        host_out.exit_code = client.get_exit_status(host_out.channel)
 
     def finished(self, output: dict) -> bool:
         """Check if commands have finished without blocking
@@ -338,8 +355,43 @@ class BaseParallelSSHClient:
         for host_out in output.values():
             host_out.exit_code = self.get_exit_code(host_out)
 
-    def reset_output_generators(self, host_out: HostOutput, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
+    def reset_output_generators(
+        self,
+        host_out: HostOutput,
+        timeout: float | None = None,
+        client: Any = None,
+        channel: Any = None,
+        encoding: str = "utf-8",
+    ) -> tuple[Any, Any]:
+        """Reset output generators for host output.
+
+        The new generators resume where the old ones stopped; no output is
+        lost.
+
+        :param host_out: Host output
+        :type host_out: :py:class:`pssh.output.HostOutput`
+        :param client: (Optional) SSH client
+        :type client: :py:class:`pssh.ssh2_client.SSHClient`
+        :param channel: (Optional) SSH channel
+        :type channel: :py:class:`ssh2.channel.Channel`
+        :param timeout: (Optional) Timeout setting: seconds without output
+          before reading raises :py:class:`pssh.exceptions.Timeout`. Defaults
+          to the ``timeout`` the command was started with.
+        :type timeout: int
+        :param encoding: (Optional) Kept for compatibility: output is decoded
+          with the encoding given to ``run_command``.
+        :type encoding: str
+
+        :rtype: tuple(stdout, stderr)
+        """
+        client = client or self._client_of(host_out)
+        channel = channel or host_out.channel
+        if client is None or channel is None:
+            return host_out.stdout, host_out.stderr
+        stdout, stderr = client.output_streams(channel, timeout)
+        host_out.stdout = stdout
+        host_out.stderr = stderr
+        return stdout, stderr
 
     # -- copying files ----------------------------------------------------
 

@@ -295,59 +295,5 @@ class ParallelSSHClient(BaseParallelSSHClient):
         """
         super().join(output, consume_output=consume_output, timeout=timeout)
 
-    def _join_host(self, host_out: HostOutput, consume_output: bool) -> None:
-        client = self._client_of(host_out)
-        if consume_output:
-            reader = gevent.spawn(_consume, host_out.stderr)
-            try:
-                _consume(host_out.stdout)
-                reader.get()
-            finally:
-                reader.kill()
-        client.wait_finished(host_out.channel)
-        host_out.exit_code = client.get_exit_status(host_out.channel)
-
-    def reset_output_generators(
-        self,
-        host_out: HostOutput,
-        timeout: float | None = None,
-        client: SSHClient | None = None,
-        channel: Any = None,
-        encoding: str = "utf-8",
-    ) -> tuple[Any, Any]:
-        """Reset output generators for host output.
-
-        The new generators resume where the old ones stopped; no output is
-        lost.
-
-        :param host_out: Host output
-        :type host_out: :py:class:`pssh.output.HostOutput`
-        :param client: (Optional) SSH client
-        :type client: :py:class:`pssh.clients.miko.single.SSHClient`
-        :param channel: (Optional) SSH channel
-        :type channel: :py:class:`paramiko.channel.Channel`
-        :param timeout: (Optional) Read timeout of the new generators.
-          Defaults to the client's ``channel_timeout``.
-        :type timeout: int
-        :param encoding: Kept for compatibility: output is decoded with the
-          encoding given to ``run_command``.
-        :type encoding: str
-        :rtype: tuple(stdout, stderr)
-        """
-        client = client or self._client_of(host_out)
-        channel = channel or host_out.channel
-        if client is None or channel is None:
-            return host_out.stdout, host_out.stderr
-        stdout, stderr = client.output_streams(channel, timeout)
-        host_out.stdout = stdout
-        host_out.stderr = stderr
-        return stdout, stderr
-
-
-def _consume(lines: Any) -> None:
-    if lines is not None:
-        for _ in lines:
-            pass
-
 
 __all__ = ["ParallelSSHClient", "logger"]

@@ -12,8 +12,8 @@ import gevent
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...output import HostOutput
 from ..base_pssh import BaseParallelSSHClient
-from .single import SSHClient, _validate_pkey
 from ._proxy import ProxiedSSHClient, ProxyConnection
+from .single import SSHClient, _validate_pkey
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +105,17 @@ class ParallelSSHClient(BaseParallelSSHClient):
         tunnel_timeout: float | None = None,
     ) -> None:
         super().__init__(
-            hosts, user=user, password=password, port=port, pkey=_validate_pkey(pkey),
-            allow_agent=allow_agent, num_retries=num_retries, timeout=timeout,
-            pool_size=pool_size, host_config=host_config, retry_delay=retry_delay,
+            hosts,
+            user=user,
+            password=password,
+            port=port,
+            pkey=_validate_pkey(pkey),
+            allow_agent=allow_agent,
+            num_retries=num_retries,
+            timeout=timeout,
+            pool_size=pool_size,
+            host_config=host_config,
+            retry_delay=retry_delay,
         )
         self.proxy_host = proxy_host
         self.proxy_port = proxy_port
@@ -208,8 +216,15 @@ class ParallelSSHClient(BaseParallelSSHClient):
           can not be caught by ``stop_on_errors=False``.
         """
         return super().run_command(
-            command, user=user, stop_on_errors=stop_on_errors, host_args=host_args,
-            use_pty=use_pty, shell=shell, encoding=encoding, sudo=sudo, timeout=timeout,
+            command,
+            user=user,
+            stop_on_errors=stop_on_errors,
+            host_args=host_args,
+            use_pty=use_pty,
+            shell=shell,
+            encoding=encoding,
+            sudo=sudo,
+            timeout=timeout,
             greenlet_timeout=greenlet_timeout,
         )
 
@@ -266,7 +281,9 @@ class ParallelSSHClient(BaseParallelSSHClient):
     def _client_alive(self, client: Any) -> bool:
         return client.session is not None
 
-    def join(self, output: dict, consume_output: bool = False, timeout: float | None = None) -> None:
+    def join(
+        self, output: dict, consume_output: bool = False, timeout: float | None = None
+    ) -> None:
         """Wait until all remote commands in output have finished
         and retrieve exit codes. Does *not* block other commands from
         running in parallel.
@@ -291,54 +308,6 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :rtype: ``None``
         """
         super().join(output, consume_output=consume_output, timeout=timeout)
-
-    def _join_host(self, host_out: HostOutput, consume_output: bool) -> None:
-        client = self._client_of(host_out)
-        if consume_output:
-            reader = gevent.spawn(_consume, host_out.stderr)
-            try:
-                _consume(host_out.stdout)
-                reader.get()
-            finally:
-                reader.kill()
-        client.wait_finished(host_out.channel)
-        host_out.exit_code = client.get_exit_status(host_out.channel)
-
-    def reset_output_generators(
-        self,
-        host_out: HostOutput,
-        timeout: float | None = None,
-        client: SSHClient | None = None,
-        channel: Any = None,
-        encoding: str = "utf-8",
-    ) -> tuple[Any, Any]:
-        """Reset output generators for host output.
-
-        The new generators resume where the old ones stopped; no output is
-        lost.
-
-        :param host_out: Host output
-        :type host_out: :py:class:`pssh.output.HostOutput`
-        :param client: (Optional) SSH client
-        :type client: :py:class:`pssh.ssh2_client.SSHClient`
-        :param channel: (Optional) SSH channel
-        :type channel: :py:class:`ssh2.channel.Channel`
-        :param timeout: (Optional) Timeout setting
-        :type timeout: int
-        :param encoding: (Optional) Encoding to use for output. Must be valid
-          `Python codec <https://docs.python.org/library/codecs.html>`_
-        :type encoding: str
-
-        :rtype: tuple(stdout, stderr)
-        """
-        client = client or self._client_of(host_out)
-        channel = channel or host_out.channel
-        if client is None or channel is None:
-            return host_out.stdout, host_out.stderr
-        stdout, stderr = client.output_streams(channel, timeout)
-        host_out.stdout = stdout
-        host_out.stderr = stderr
-        return stdout, stderr
 
     def copy_remote_file(  # type: ignore[override]
         self,
@@ -412,8 +381,12 @@ class ParallelSSHClient(BaseParallelSSHClient):
           filepath separated by ``suffix_separator``.
         """
         return super().copy_remote_file(
-            remote_file, local_file, recurse=recurse, suffix_separator=suffix_separator,
-            copy_args=copy_args, encoding=encoding,
+            remote_file,
+            local_file,
+            recurse=recurse,
+            suffix_separator=suffix_separator,
+            copy_args=copy_args,
+            encoding=encoding,
         )
 
     def scp_send(
@@ -480,9 +453,3 @@ class ParallelSSHClient(BaseParallelSSHClient):
 
     def _scp_recv(self, host: str, remote_file: str, local_file: str, recurse: bool) -> None:
         self._get_client(host).scp_recv(remote_file, local_file, recurse=recurse)
-
-
-def _consume(lines: Any) -> None:
-    if lines is not None:
-        for _ in lines:
-            pass
