@@ -451,13 +451,45 @@ class BaseParallelSSHClient:
           Remote directories in `remote_file` that do not exist will be
           created as long as permissions allow.
         """
+        return self._spawn_uploads("copy_file", local_file, remote_file, recurse, copy_args)
+
+    def _spawn_uploads(
+        self, method: str, local_file: str, remote_file: str, recurse: bool, copy_args: Any
+    ) -> list[gevent.Greenlet]:
+        """Per host, ``client.<method>(local, remote, recurse=recurse)``."""
         return [
-            self._spawn_per_host(host, self._copy_file, host, local, remote, recurse)
+            self._spawn_per_host(host, self._client_call, host, method, local, remote, recurse)
             for host, (local, remote) in self._copy_targets(copy_args, local_file, remote_file)
         ]
 
-    def _copy_file(self, host: str, local_file: str, remote_file: str, recurse: bool) -> None:
-        self._get_client(host).copy_file(local_file, remote_file, recurse=recurse)
+    def _spawn_downloads(
+        self,
+        method: str,
+        remote_file: str,
+        local_file: str,
+        recurse: bool,
+        suffix_separator: str,
+        copy_args: Any,
+        **kwargs: Any,
+    ) -> list[gevent.Greenlet]:
+        """Per host, ``client.<method>(remote, local_<host>, recurse=recurse)``;
+        the local name gets ``<suffix_separator><host>`` unless ``copy_args``
+        names it."""
+        greenlets = []
+        for host, (remote, local) in self._copy_targets(copy_args, remote_file, local_file):
+            if copy_args is None:
+                local = "%s%s%s" % (local, suffix_separator, host)
+            greenlets.append(
+                self._spawn_per_host(
+                    host, self._client_call, host, method, remote, local, recurse, **kwargs
+                )
+            )
+        return greenlets
+
+    def _client_call(
+        self, host: str, method: str, source: str, target: str, recurse: bool, **kwargs: Any
+    ) -> Any:
+        return getattr(self._get_client(host), method)(source, target, recurse=recurse, **kwargs)
 
     def copy_remote_file(
         self,
@@ -525,21 +557,15 @@ class BaseParallelSSHClient:
           File names will be de-duplicated by appending the hostname to the
           filepath separated by ``suffix_separator``.
         """
-        greenlets = []
-        for host, (remote, local) in self._copy_targets(copy_args, remote_file, local_file):
-            if copy_args is None:
-                local = "%s%s%s" % (local, suffix_separator, host)
-            greenlets.append(
-                self._spawn_per_host(
-                    host, self._copy_remote_file, host, remote, local, recurse, **kwargs
-                )
-            )
-        return greenlets
-
-    def _copy_remote_file(
-        self, host: str, remote_file: str, local_file: str, recurse: bool, **kwargs: Any
-    ) -> None:
-        self._get_client(host).copy_remote_file(remote_file, local_file, recurse=recurse, **kwargs)
+        return self._spawn_downloads(
+            "copy_remote_file",
+            remote_file,
+            local_file,
+            recurse,
+            suffix_separator,
+            copy_args,
+            **kwargs,
+        )
 
 
 __all__ = ["BaseParallelSSHClient"]

@@ -408,13 +408,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :type copy_args: tuple or list
         :rtype: list(:py:class:`gevent.Greenlet`)
         """
-        return [
-            self._spawn_per_host(host, self._scp_send, host, local, remote, recurse)
-            for host, (local, remote) in self._copy_targets(copy_args, local_file, remote_file)
-        ]
-
-    def _scp_send(self, host: str, local_file: str, remote_file: str, recurse: bool) -> None:
-        self._get_client(host).scp_send(local_file, remote_file, recurse=recurse)
+        return self._spawn_uploads("scp_send", local_file, remote_file, recurse, copy_args)
 
     def scp_recv(
         self,
@@ -442,14 +436,6 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :type suffix_separator: str
         :rtype: list(:py:class:`gevent.Greenlet`)
         """
-        greenlets = []
-        for host, (remote, local) in self._copy_targets(copy_args, remote_file, local_file):
-            if copy_args is None:
-                local = "%s%s%s" % (local, suffix_separator, host)
-            greenlets.append(
-                self._spawn_per_host(host, self._scp_recv, host, remote, local, recurse)
-            )
-        return greenlets
-
-    def _scp_recv(self, host: str, remote_file: str, local_file: str, recurse: bool) -> None:
-        self._get_client(host).scp_recv(remote_file, local_file, recurse=recurse)
+        return self._spawn_downloads(
+            "scp_recv", remote_file, local_file, recurse, suffix_separator, copy_args
+        )
