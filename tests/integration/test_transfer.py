@@ -10,8 +10,12 @@ import hashlib
 import os
 import pwd
 import stat
+import time
 
 import gevent
+import gevent.queue
+import gevent.server
+import gevent.socket
 import pytest
 
 from pssh.clients.native.parallel import ParallelSSHClient
@@ -429,6 +433,73 @@ def test_no_channel_left_open(sshd_factory, tmp_path):
             os.unlink(remote)
     finally:
         c.disconnect()
+
+
+class _SlowLink:
+    """A TCP forwarder on 127.0.0.1 delaying every chunk by ``delay`` seconds each way, so
+    that libssh2 calls have to wait (and so interleave) as they do on a real network."""
+
+    def __init__(self, host: str, port: int, delay: float = 0.01) -> None:
+        self.target, self.delay = (host, port), delay
+        self.server = gevent.server.StreamServer(("127.0.0.1", 0), self._handle)
+        self.server.start()
+        self.port = self.server.server_port
+
+    def _pipe(self, src, dst) -> None:
+        queue: gevent.queue.Queue = gevent.queue.Queue()
+
+        def deliver() -> None:
+            while True:
+                due, data = queue.get()
+                if data is None:
+                    dst.close()
+                    return
+                gevent.sleep(max(0.0, due - time.monotonic()))
+                dst.sendall(data)
+
+        writer = gevent.spawn(deliver)
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                queue.put((time.monotonic() + self.delay, data))
+        except OSError:
+            pass
+        queue.put((0.0, None))
+        writer.join()
+
+    def _handle(self, sock, _address) -> None:
+        upstream = gevent.socket.create_connection(self.target)
+        gevent.joinall([gevent.spawn(self._pipe, sock, upstream),
+                        gevent.spawn(self._pipe, upstream, sock)])  # fmt: skip
+
+    def stop(self) -> None:
+        self.server.stop(timeout=1)
+
+
+def test_concurrent_copies_on_one_client_over_a_slow_link(sshd, remote_dir, tmp_path):
+    """libssh2 keeps SCP/SFTP set-up progress in the session: interleaved set-ups on one
+    client must not swap files (one client serves a host listed twice, for example)."""
+    link = _SlowLink(sshd.host, sshd.port)
+    c = SSHClient("127.0.0.1", port=link.port, user=sshd.user, pkey=sshd.pkey, num_retries=1,
+                  allow_agent=False, timeout=60)  # fmt: skip
+    try:
+        sources = [str(tmp_path / f"s{i}") for i in range(6)]
+        expected = [write_random(path, 1000 + i * 50_000) for i, path in enumerate(sources)]
+
+        def job(i: int) -> None:
+            send, recv = (c.scp_send, c.scp_recv) if i % 2 else (c.copy_file, c.copy_remote_file)
+            send(sources[i], os.path.join(remote_dir, f"r{i}"))
+            recv(os.path.join(remote_dir, f"r{i}"), sources[i] + ".back")
+
+        gevent.joinall([gevent.spawn(job, i) for i in range(6)], raise_error=True)
+        for i, path in enumerate(sources):
+            assert digest(os.path.join(remote_dir, f"r{i}")) == expected[i]
+            assert digest(path + ".back") == expected[i]
+    finally:
+        c.disconnect()
+        link.stop()
 
 
 # -- interrupted downloads ---------------------------------------------------------

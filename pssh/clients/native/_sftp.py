@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
+from gevent.lock import Semaphore
 from ssh2 import exceptions as ssh2_exc
 from ssh2.sftp import (
     LIBSSH2_FXF_CREAT,
@@ -103,6 +104,7 @@ class TransferIO:
     session: Any
     sock: Any
     timeout: float | None
+    _open_lock: Semaphore
 
     def _send_all(self, write_func: Callable[[bytes], tuple[int, int]], data: bytes) -> None:
         io = getattr(self, "_io", None)
@@ -122,6 +124,19 @@ class TransferIO:
             return read_chunk(self.session, self.sock, read_func, size, self.timeout)
         except Timeout as exc:
             raise self._timed_out() from exc
+
+    def _opening(self) -> Semaphore:
+        """The client's lock around libssh2 calls that open a channel.
+
+        libssh2 keeps the progress of a channel open (and of SFTP start-up and SCP
+        set-up) in the session, not the channel: two such calls interleaved by
+        different greenlets on one session corrupt each other when they have to wait.
+        """
+        lock = getattr(self, "_open_lock", None)
+        if lock is None:
+            lock = Semaphore()
+            self._open_lock = lock
+        return lock
 
     def _timed_out(self) -> Timeout:
         return Timeout(

@@ -47,7 +47,7 @@ class TransferMixin(SCPMixin):
         """
         self._require_session()
         try:
-            with map_errors(self.host, "starting SFTP session", sftp=True):
+            with map_errors(self.host, "starting SFTP session", sftp=True), self._opening():
                 return self._eagain(self.session.sftp_init, timeout=self.timeout)
         except SessionError as exc:
             raise SFTPError(
