@@ -11,6 +11,7 @@ import os
 import pwd
 import stat
 import time
+import tracemalloc
 
 import gevent
 import gevent.queue
@@ -188,6 +189,24 @@ def test_large_binary_file_round_trip(client, remote_dir, tmp_path, protocol):
     recv(remote, back)
     assert digest(back) == expected
     assert leftovers(tmp_path) == []
+
+
+def test_memory_stays_bounded(client, remote_dir, tmp_path):
+    """Files stream in chunks: Python-side allocations stay far below the file size."""
+    local = str(tmp_path / "big")
+    expected = write_random(local, 24 * MiB)
+    remote = os.path.join(remote_dir, "big")
+    tracemalloc.start()
+    try:
+        client.copy_file(local, remote)
+        client.copy_remote_file(remote, local + ".sftp")
+        client.scp_send(local, remote + ".scp")
+        client.scp_recv(remote + ".scp", local + ".scp")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 6 * MiB, peak
+    assert digest(local + ".sftp") == digest(local + ".scp") == expected
 
 
 def test_copy_file_overwrites_longer_file(client, sshd, remote_dir, tmp_path):
