@@ -113,8 +113,8 @@ class SCPMixin(TransferIO):
             int(st.st_mtime), int(st.st_atime),
         )  # fmt: skip
         try:
-            with self._scp_errors("sending", remote_file), self._opening():
-                return self._eagain(self.session.scp_send64, *args, timeout=self.timeout)
+            with self._scp_errors("sending", remote_file):
+                return self._open(self.session.scp_send64, *args)
         except SCPError as exc:
             parent = remote_parent(remote_file)
             try:
@@ -132,8 +132,8 @@ class SCPMixin(TransferIO):
                     host=self.host,
                 ) from exc.__cause__
             fs.make_dirs(parent)
-            with self._scp_errors("sending", remote_file), self._opening():
-                return self._eagain(self.session.scp_send64, *args, timeout=self.timeout)
+            with self._scp_errors("sending", remote_file):
+                return self._open(self.session.scp_send64, *args)
 
     # -- receiving ----------------------------------------------------------
 
@@ -144,8 +144,8 @@ class SCPMixin(TransferIO):
         with the remote file's mode once all of it arrived."""
         raw = remote_file.encode(encoding, "surrogateescape")
         try:
-            with self._scp_errors("receiving", remote_file), self._opening():
-                channel, info = self._eagain(self.session.scp_recv2, raw, timeout=self.timeout)
+            with self._scp_errors("receiving", remote_file):
+                channel, info = self._open(self.session.scp_recv2, raw)
         except SCPError as exc:
             cause = self._scp_recv_cause(remote_file, encoding, sftp)
             if not cause:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-from gevent.lock import Semaphore
 from ssh2 import exceptions as ssh2_exc
 from ssh2.sftp import (
     LIBSSH2_FXF_CREAT,
@@ -28,7 +27,6 @@ from ssh2.sftp_handle import SFTPAttributes
 
 from ...exceptions import PSSHError, SFTPIOError, Timeout
 from .._copy import PERMISSION_BITS, Entry, atomic_local_file, local_errors, remote_parent
-from ._eagain import eagain_write, read_chunk
 from ._errors import map_errors
 
 logger = logging.getLogger(__name__)
@@ -93,50 +91,28 @@ def _mode_attrs(mode: int) -> SFTPAttributes:
 
 
 class TransferIO:
-    """Moving data over a client's session, waiting through its EAGAIN helper.
-
-    Uses the client's shared :class:`~pssh.clients.native._eagain.SessionIO` when it has one
-    (so other greenlets on the same session are woken properly), else the function forms.
-    A timeout names the host.
-    """
+    """Moving data over a client's session through its shared
+    :class:`~pssh.clients.native._eagain.SessionIO` (so other greenlets on the session are
+    woken properly); a timeout names the host. Channels, SFTP and SCP are opened with the
+    client's ``_open``, which lets one session-level open run at a time."""
 
     host: str
     session: Any
-    sock: Any
     timeout: float | None
-    _open_lock: Semaphore
+    _io: Any
+    _open: Callable[..., Any]
 
     def _send_all(self, write_func: Callable[[bytes], tuple[int, int]], data: bytes) -> None:
-        io = getattr(self, "_io", None)
         try:
-            if io is not None:
-                io.write(write_func, data, self.timeout)
-            else:
-                eagain_write(self.session, self.sock, write_func, data, self.timeout)
+            self._io.write(write_func, data, self.timeout)
         except Timeout as exc:
             raise self._timed_out() from exc
 
     def _recv_chunk(self, read_func: Callable[[int], tuple[int, bytes]], size: int) -> bytes:
-        io = getattr(self, "_io", None)
         try:
-            if io is not None:
-                return bytes(io.read(read_func, size, self.timeout))
-            return read_chunk(self.session, self.sock, read_func, size, self.timeout)
+            return bytes(self._io.read(read_func, size, self.timeout))
         except Timeout as exc:
             raise self._timed_out() from exc
-
-    def _opening(self) -> Semaphore:
-        """The client's lock around libssh2 calls that open a channel.
-
-        libssh2 keeps the progress of a channel open (and of SFTP start-up and SCP
-        set-up) in the session, not the channel: two such calls interleaved by
-        different greenlets on one session corrupt each other when they have to wait.
-        """
-        lock = getattr(self, "_open_lock", None)
-        if lock is None:
-            lock = Semaphore()
-            self._open_lock = lock
-        return lock
 
     def _timed_out(self) -> Timeout:
         return Timeout(

@@ -47,8 +47,8 @@ class TransferMixin(SCPMixin):
         """
         self._require_session()
         try:
-            with map_errors(self.host, "starting SFTP session", sftp=True), self._opening():
-                return self._eagain(self.session.sftp_init, timeout=self.timeout)
+            with map_errors(self.host, "starting SFTP session", sftp=True):
+                return self._open(self.session.sftp_init)
         except SessionError as exc:
             raise SFTPError(
                 "Error starting SFTP session on host %s - %s", self.host, exc.__cause__ or exc,
