@@ -1,18 +1,28 @@
 """Options of the paramiko client: keys, OpenSSH config, the command line,
-extra ``paramiko.SSHClient.connect`` arguments and the host key policy."""
+extra ``paramiko.SSHClient.connect`` arguments and the host key check.
+
+Host keys are verified by :class:`VerifyHostKey`, a missing host key policy:
+no host keys are loaded into paramiko, so paramiko consults the policy on
+every connection, after the key exchange and before authentication.
+:func:`transport_factory` makes paramiko offer the types of the keys recorded
+for the host first, as ``ssh`` does.
+"""
 
 from __future__ import annotations
 
 import inspect
+import io
 import os
 import shlex
+from collections.abc import Callable
 from typing import IO, Any, Union
 
 import paramiko
 
-from ..._ssh_config import SSHConfig, SSHConfigError
-from ...exceptions import PKeyFileError, SSHException
+from ..._ssh_config import HostConfig, SSHConfig
+from ...exceptions import PKeyFileError
 from ...utils import load_private_key
+from .._host_keys import HostKeyChecker, lookup
 from ..base_single import make_command
 
 _CONNECT_PARAMS = frozenset(inspect.signature(paramiko.SSHClient.connect).parameters) - {"self"}
@@ -20,7 +30,7 @@ _SET_BY_CLIENT = frozenset(
     {"hostname", "port", "username", "password", "pkey", "sock", "timeout", "allow_agent"}
 )
 
-PKeyArg = Union[paramiko.PKey, str, "os.PathLike[str]", IO[str], IO[bytes], None]
+PKeyArg = Union[paramiko.PKey, str, bytes, "os.PathLike[str]", IO[str], IO[bytes], None]
 
 
 def check_paramiko_kwargs(kwargs: dict[str, Any]) -> None:
@@ -44,7 +54,8 @@ def check_paramiko_kwargs(kwargs: dict[str, Any]) -> None:
 
 
 def load_pkey(pkey: PKeyArg) -> paramiko.PKey | None:
-    """A paramiko key from a key object, a key file path or a file object.
+    """A paramiko key from a key object, a key file path, the key's contents
+    (``bytes``) or a file object.
 
     :raises: :py:class:`pssh.exceptions.PKeyFileError` when a path does not
       exist; :py:class:`pssh.exceptions.SSHException` (naming the file and
@@ -57,35 +68,32 @@ def load_pkey(pkey: PKeyArg) -> paramiko.PKey | None:
         if not os.path.isfile(path):
             raise PKeyFileError("No such private key file %s", path)
         return load_private_key(path)
+    if isinstance(pkey, (bytes, bytearray)):
+        return load_private_key(io.BytesIO(bytes(pkey)))
     if hasattr(pkey, "read"):
         return load_private_key(pkey)
     raise PKeyFileError(
-        "Private key must be a paramiko key, a file path or a file object, got %r",
+        "Private key must be a paramiko key, a file path, the key's contents as bytes or a "
+        "file object, got %r",
         type(pkey).__name__,
     )
 
 
 def openssh_config(
-    host: str, user: str | None = None, port: int | None = None, config_file: str | None = None
-) -> tuple[str, str | None, int, str | None]:
-    """``(hostname, user, port, identity file)`` to use for ``host``.
+    config: SSHConfig, host: str, user: str | None = None, port: int | None = None
+) -> tuple[HostConfig, str | None]:
+    """``host``'s OpenSSH configuration and the identity file to use.
 
-    Read from ``config_file``, or else from ``~/.ssh/config`` then
-    ``/etc/ssh/ssh_config``, as OpenSSH's ``ssh`` reads them (see
-    :mod:`pssh._ssh_config`); explicit ``user`` and ``port`` win over the
-    files. The identity file is the first configured one that exists.
+    ``config`` comes from :func:`pssh.clients._host_keys.load_ssh_config`;
+    explicit ``user`` and ``port`` win over it. The identity file is the
+    first configured one that exists.
 
-    :raises: :py:class:`pssh.exceptions.SSHException` for a configuration
-      ``ssh`` would refuse, or an explicit file that cannot be read.
+    :raises: :py:class:`pssh.exceptions.SSHException` for a value that
+      cannot be expanded.
     """
-    try:
-        found = SSHConfig.load(config_file).lookup(host, user=user, port=port)
-    except (SSHConfigError, OSError) as exc:
-        raise SSHException(
-            "Cannot use OpenSSH client configuration for host %s - %s", host, exc, host=host
-        ) from exc
+    found = lookup(config, host, user, port)
     identity = next((path for path in found.identity_files if os.path.isfile(path)), None)
-    return found.hostname, found.user, found.port, identity
+    return found, identity
 
 
 def wrap_command(
@@ -102,12 +110,39 @@ def wrap_command(
     return command
 
 
-class AcceptHostKey(paramiko.MissingHostKeyPolicy):
-    """Host keys are not verified, as with the native client (see the
-    security documentation)."""
+class VerifyHostKey(paramiko.MissingHostKeyPolicy):
+    """Verifies the server's key with a
+    :class:`~pssh.clients._host_keys.HostKeyChecker` (see :doc:`/security`).
+
+    :raises: :py:class:`pssh.exceptions.HostKeyError` (a subclass) from
+      :py:meth:`paramiko.client.SSHClient.connect`, before authentication.
+    """
+
+    def __init__(self, checker: HostKeyChecker) -> None:
+        self.checker = checker
 
     def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
-        return None
+        self.checker.check(key.asbytes())
+
+
+def transport_factory(
+    checker: HostKeyChecker, factory: Callable[..., Any] | None = None
+) -> Callable[..., paramiko.Transport]:
+    """A ``transport_factory`` for :py:meth:`paramiko.client.SSHClient.connect`
+    whose transports offer the host key types recorded for the host first.
+
+    :param factory: The transport factory to wrap (``paramiko.Transport``).
+    """
+
+    def make(sock: Any, **kwargs: Any) -> paramiko.Transport:
+        transport = (factory or paramiko.Transport)(sock, **kwargs)
+        options = transport.get_security_options()
+        preferred = checker.algorithms(list(options.key_types))
+        if preferred:
+            options.key_types = preferred
+        return transport
+
+    return make
 
 
 def failed_in_auth(client: paramiko.SSHClient) -> bool:

@@ -11,6 +11,7 @@ import gevent
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...output import HostOutput
+from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg, check_policy, load_ssh_config
 from ..base_pssh import BaseParallelSSHClient
 from .single import PKeyArg, SSHClient, check_paramiko_kwargs, load_pkey
 
@@ -84,6 +85,27 @@ class ParallelSSHClient(BaseParallelSSHClient):
     :param allow_agent: (Optional) set to False to disable connecting to
       the system's SSH agent
     :type allow_agent: bool
+    :param known_hosts: (Optional, keyword only) ``known_hosts`` file, or
+      files, to check host keys against; new keys are recorded in the first.
+      Defaults to ``UserKnownHostsFile`` from the OpenSSH configuration, else
+      ``~/.ssh/known_hosts``, plus ``/etc/ssh/ssh_known_hosts``.
+    :type known_hosts: str or list(str)
+    :param host_key_policy: (Optional, keyword only) ``'strict'`` (an
+      unknown or changed key fails the host), ``'accept-new'`` (an unknown
+      key is recorded, a changed key fails the host) or ``'off'`` (no check).
+      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration,
+      else ``'accept-new'``. A refused key raises a
+      :py:class:`pssh.exceptions.HostKeyError` subclass for that host only.
+      See :doc:`/security`.
+    :type host_key_policy: str
+    :param ssh_config: (Optional, keyword only) OpenSSH client configuration
+      file to read instead of ``~/.ssh/config`` and ``/etc/ssh/ssh_config``,
+      or ``'none'`` for none.
+    :type ssh_config: str
+
+    :raises: :py:class:`pssh.exceptions.SSHException` for an OpenSSH
+      configuration ``ssh`` would refuse.
+    :raises: :py:class:`ValueError` for an unknown ``host_key_policy``.
     """
 
     def __init__(
@@ -107,6 +129,10 @@ class ParallelSSHClient(BaseParallelSSHClient):
         host_config: dict | None = None,
         channel_timeout: float | None = None,
         retry_delay: float = RETRY_DELAY,
+        *,
+        known_hosts: KnownHostsArg = None,
+        host_key_policy: PolicyArg = None,
+        ssh_config: ConfigArg = None,
     ) -> None:
         super().__init__(
             hosts, user=user, password=password, port=port, pkey=load_pkey(pkey),
@@ -121,6 +147,10 @@ class ParallelSSHClient(BaseParallelSSHClient):
         self.proxy_pkey = load_pkey(proxy_pkey)
         self.agent = agent
         self.channel_timeout = channel_timeout
+        self.known_hosts = known_hosts
+        self.host_key_policy = check_policy(host_key_policy)
+        self._ssh_config = load_ssh_config(ssh_config)
+        self._known_hosts_cache: dict = {}  # one KnownHosts per set of files
         self._paramiko_kwargs: dict[str, Any] = {}
 
     def run_command(  # type: ignore[override]
@@ -264,6 +294,10 @@ class ParallelSSHClient(BaseParallelSSHClient):
             proxy_pkey=self.proxy_pkey,
             channel_timeout=self.channel_timeout,
             retry_delay=self.retry_delay,
+            known_hosts=self.known_hosts,
+            host_key_policy=self.host_key_policy,
+            ssh_config=self._ssh_config,
+            _known_hosts_cache=self._known_hosts_cache,
             **self._paramiko_kwargs,
         )
 

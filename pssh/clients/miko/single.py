@@ -19,26 +19,37 @@ from typing import Any
 import paramiko
 from gevent import Timeout as GTimeout
 
+from ..._ssh_config import JumpHost
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
     AuthenticationException,
     ConnectionErrorException,
+    HostKeyError,
     ProxyError,
     SessionError,
     SSHException,
     Timeout,
+)
+from .._host_keys import (
+    ConfigArg,
+    HostKeyChecker,
+    KnownHostsArg,
+    PolicyArg,
+    check_policy,
+    load_ssh_config,
 )
 from .._sock import open_socket
 from ..base_single import BaseSSHClient
 from ._errors import map_errors, map_proxy_errors
 from ._forward import forward_agent
 from ._options import (
-    AcceptHostKey,
     PKeyArg,
+    VerifyHostKey,
     check_paramiko_kwargs,
     failed_in_auth,
     load_pkey,
     openssh_config,
+    transport_factory,
     wrap_command,
 )
 from ._output import ChannelOutput, Stdin, iter_lines
@@ -50,11 +61,24 @@ _RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationExce
              SSHException)  # fmt: skip
 
 
+class _Final(Exception):
+    """Carries an error no retry can help with (a host key refused) through
+    the retry policy."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class SSHClient(SFTPMixin, BaseSSHClient):
     """SSH client based on Paramiko with sane defaults.
 
     Honours ``~/.ssh/config`` and ``/etc/ssh/ssh_config`` host entries for
-    host, user name, port and key overrides.
+    host, user name, port and key overrides, ``ProxyJump`` (when no
+    ``proxy_host`` is given), ``ServerAliveInterval`` and the host key
+    settings (``StrictHostKeyChecking``, ``UserKnownHostsFile``,
+    ``HashKnownHosts``, ``HostKeyAlias``). Host keys are verified before
+    authentication; see :doc:`/security`.
 
     :param host: Hostname to connect to
     :type host: str
@@ -113,6 +137,22 @@ class SSHClient(SFTPMixin, BaseSSHClient):
       between connection attempts. Defaults to
       :py:data:`pssh.constants.RETRY_DELAY`.
     :type retry_delay: int
+    :param known_hosts: (Optional, keyword only) ``known_hosts`` file, or
+      files, to check the host's key against; new keys are recorded in the
+      first. Defaults to ``UserKnownHostsFile`` from the OpenSSH
+      configuration, else ``~/.ssh/known_hosts``, plus
+      ``/etc/ssh/ssh_known_hosts``.
+    :type known_hosts: str or list(str)
+    :param host_key_policy: (Optional, keyword only) ``'strict'`` (an unknown
+      or changed key fails), ``'accept-new'`` (an unknown key is recorded, a
+      changed key fails) or ``'off'`` (no check). Defaults to
+      ``StrictHostKeyChecking`` from the OpenSSH configuration, else
+      ``'accept-new'``.
+    :type host_key_policy: str
+    :param ssh_config: (Optional, keyword only) OpenSSH client configuration
+      file to read instead of ``~/.ssh/config`` and ``/etc/ssh/ssh_config``,
+      or ``'none'`` for none.
+    :type ssh_config: str
     :param paramiko_kwargs: (Optional) Extra keyword arguments to be passed on
       to :py:func:`paramiko.client.SSHClient.connect`
     :type paramiko_kwargs: dict
@@ -121,6 +161,9 @@ class SSHClient(SFTPMixin, BaseSSHClient):
       :py:func:`paramiko.client.SSHClient.connect` does not take.
     :raises: :py:class:`pssh.exceptions.PKeyFileError` when a key file path
       does not exist.
+    :raises: :py:class:`pssh.exceptions.HostKeyError` (one of its
+      subclasses) when the host's key is refused; it is not retried.
+    :raises: :py:class:`ValueError` for an unknown ``host_key_policy``.
     """
 
     def __init__(
@@ -144,18 +187,43 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         _openssh_config_file: str | None = None,
         *,
         retry_delay: float = RETRY_DELAY,
+        known_hosts: KnownHostsArg = None,
+        host_key_policy: PolicyArg = None,
+        ssh_config: ConfigArg = None,
+        _known_hosts_cache: dict | None = None,
+        _proxy_jump: tuple[JumpHost, ...] | None = None,
         **paramiko_kwargs: Any,
     ) -> None:
         check_paramiko_kwargs(paramiko_kwargs)
-        hostname, user, port, cfg_key = openssh_config(host, user, port, _openssh_config_file)
+        check_policy(host_key_policy)
+        config = load_ssh_config(ssh_config if ssh_config is not None else _openssh_config_file)
+        cfg, cfg_key = openssh_config(config, host, user, port)
         pkey = load_pkey(pkey if pkey is not None else cfg_key)
+        # ProxyJump: the last hop is the proxy host, reached through the others
+        # (an explicit proxy_host wins; proxies do not follow their own ProxyJump)
+        hops = cfg.proxy_jump if _proxy_jump is None else _proxy_jump
+        if proxy_host is None and hops:
+            proxy_host, proxy_port, proxy_user = hops[-1].host, hops[-1].port or 22, hops[-1].user
+            hops = hops[:-1]
+        else:
+            hops = ()
         super().__init__(
-            host, user=user, password=password, port=port, pkey=pkey,
+            host, user=cfg.user, password=password, port=cfg.port, pkey=pkey,
             num_retries=num_retries, retry_delay=retry_delay, allow_agent=allow_agent,
             timeout=timeout, forward_ssh_agent=forward_ssh_agent, proxy_host=proxy_host,
         )  # fmt: skip
-        self.hostname = hostname
+        self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
+        self.ssh_host_config = cfg
+        """The host's OpenSSH configuration (:class:`pssh._ssh_config.HostConfig`)."""
+        self.host_keys = HostKeyChecker(
+            host, cfg, self.port, known_hosts, host_key_policy, _known_hosts_cache
+        )
+        """How the host's key is verified (:class:`pssh.clients._host_keys.HostKeyChecker`)."""
+        self._proxy_options: dict[str, Any] = dict(
+            known_hosts=known_hosts, host_key_policy=host_key_policy, ssh_config=config,
+            _known_hosts_cache=_known_hosts_cache, _proxy_jump=hops,
+        )  # fmt: skip
         self.agent = agent
         self.proxy_port = proxy_port
         self.proxy_user = proxy_user
@@ -167,14 +235,23 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self.client: paramiko.SSHClient | None = None
         self._proxy_client: SSHClient | None = None
         self._outputs: weakref.WeakKeyDictionary[Any, ChannelOutput] = weakref.WeakKeyDictionary()
-        self.retry.call(self._connect, retry_on=_RETRY_ON)
+        try:
+            self.retry.call(self._connect_attempt, retry_on=_RETRY_ON)
+        except _Final as final:
+            raise final.error from final.error.__cause__
 
     # -- connection -------------------------------------------------------
 
+    def _connect_attempt(self) -> None:
+        try:
+            self._connect()
+        except HostKeyError as exc:
+            raise _Final(exc) from exc
+
     def _connect(self) -> None:
         sock = self._open_sock()
-        client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(AcceptHostKey())
+        client = paramiko.SSHClient()  # no host keys loaded: the policy sees every key
+        client.set_missing_host_key_policy(VerifyHostKey(self.host_keys))
         if self.agent is not None:
             client._agent = self.agent  # paramiko asks it instead of the system agent
         kwargs: dict[str, Any] = {
@@ -184,6 +261,9 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             "banner_timeout": self.timeout, "auth_timeout": self.timeout,
         }  # fmt: skip
         kwargs.update(self.paramiko_kwargs)
+        kwargs["transport_factory"] = transport_factory(
+            self.host_keys, kwargs.get("transport_factory")
+        )
         try:
             with map_errors(self.host, "connecting"):
                 try:
@@ -198,6 +278,10 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             sock.close()
             raise
         self.client = client
+        interval = self.ssh_host_config.server_alive_interval
+        transport = client.get_transport()
+        if interval and transport is not None:
+            transport.set_keepalive(interval)
 
     def _open_sock(self) -> Any:
         if self.proxy_host is None:
@@ -207,9 +291,10 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             if proxy is None or not proxy.connected:
                 proxy = self._proxy_client = SSHClient(
                     self.proxy_host, user=self.proxy_user, password=self.proxy_password,
-                    port=self.proxy_port, pkey=self.proxy_pkey, forward_ssh_agent=False,
+                    port=self.proxy_port if self.proxy_port != 22 else None,  # 22: not given
+                    pkey=self.proxy_pkey, forward_ssh_agent=False,
                     num_retries=1, agent=self.agent, allow_agent=self.allow_agent,
-                    timeout=self.timeout, _openssh_config_file=self._openssh_config_file,
+                    timeout=self.timeout, **self._proxy_options,
                 )  # fmt: skip
             transport = proxy._transport()
             return transport.open_channel(

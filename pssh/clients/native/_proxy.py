@@ -11,6 +11,11 @@ direct-tcpip channel of the one session, forwarded by
 
 :class:`ProxiedSSHClient` is the native single-host client whose connection is
 such a socket; the parallel client makes one per host when ``proxy_host`` is set.
+
+``ProxyJump`` (OpenSSH config) uses the same machinery: :func:`jump_connection`
+chains one :class:`ProxyConnection` per hop, each reaching its hop through the
+previous one (``via``). The proxy's own client verifies the proxy's host key
+like any other (``client_options`` carry the host key and config settings).
 See :mod:`pssh.clients.native.tunnel` for why the parallel client does this in
 its own hub rather than in a :class:`~pssh.clients.native.tunnel.Tunnel` thread.
 """
@@ -26,6 +31,7 @@ from gevent.event import AsyncResult
 from gevent.server import StreamServer
 
 from ..._retry import RetryPolicy
+from ..._ssh_config import JumpHost
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import ProxyError, PSSHError
 from ._errors import describe
@@ -49,6 +55,10 @@ class ProxyConnection:
     :param timeout: Seconds that connecting to the proxy and opening each
       tunnel may take; ``None`` for no limit.
     :param channel_retries: Attempts at opening a channel to a target.
+    :param via: Another :class:`ProxyConnection` through which this proxy is
+      reached (the previous ``ProxyJump`` hop), or ``None`` to connect directly.
+    :param client_options: More keyword arguments for the proxy's
+      :class:`SSHClient` (``known_hosts``, ``host_key_policy``, ``ssh_config``...).
     """
 
     def __init__(
@@ -63,9 +73,15 @@ class ProxyConnection:
         allow_agent: bool = True,
         timeout: float | None = None,
         channel_retries: int = DEFAULT_RETRIES,
+        *,
+        via: ProxyConnection | None = None,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         self.host = host
         self.port = int(port) if port else 22
+        self._port_given = bool(port)
+        self.via = via
+        self.client_options = dict(client_options or {})
         self.user, self.password, self.pkey = user, password, pkey
         self.num_retries, self.allow_agent, self.timeout = num_retries, allow_agent, timeout
         self.channel_retry = RetryPolicy.from_args(channel_retries, retry_delay)
@@ -114,11 +130,17 @@ class ProxyConnection:
 
     def _connect_now(self) -> SessionDriver:
         self._drop()
-        client = SSHClient(
-            self.host, user=self.user, password=self.password, port=self.port, pkey=self.pkey,
-            num_retries=self.num_retries, retry_delay=self.retry_delay,
+        kwargs: dict[str, Any] = dict(
+            user=self.user, password=self.password, port=self.port if self._port_given else None,
+            pkey=self.pkey, num_retries=self.num_retries, retry_delay=self.retry_delay,
             allow_agent=self.allow_agent, timeout=self.timeout, forward_ssh_agent=False,
+            **self.client_options,
         )  # fmt: skip
+        if self.via is not None:
+            client: SSHClient = ProxiedSSHClient(self.host, self.via, **kwargs)
+        else:
+            client = SSHClient(self.host, _proxy_jump=False, **kwargs)
+        self.port = client.port
         self.connections += 1
         self.client = client
         self.driver = SessionDriver(client.session, client.sock)
@@ -260,4 +282,30 @@ class ProxiedSSHClient(SSHClient):
         super().__init__(host, **kwargs)
 
     def _open_socket(self) -> Any:
-        return self.proxy.socket_to(self.host, self.port)
+        return self.proxy.socket_to(self.hostname, self.port)
+
+
+def jump_connection(
+    hops: tuple[JumpHost, ...], connections: dict[tuple[JumpHost, ...], ProxyConnection],
+    **options: Any,
+) -> ProxyConnection:  # fmt: skip
+    """The connection to the last of ``hops`` (``ProxyJump``, first hop
+    first), each hop reached through the previous one. Connections are taken
+    from and added to ``connections`` (keyed by the hops up to each one), so
+    hosts behind the same hops share them. A hop's user and port default to
+    its own OpenSSH configuration; its own ``ProxyJump`` is not followed.
+
+    :param options: :class:`ProxyConnection` keyword arguments for every hop.
+    :rtype: ProxyConnection
+    """
+    via: ProxyConnection | None = None
+    for i, hop in enumerate(hops):
+        key = hops[: i + 1]
+        conn = connections.get(key)
+        if conn is None:
+            conn = connections[key] = ProxyConnection(
+                hop.host, port=hop.port, user=hop.user, via=via, **options
+            )
+        via = conn
+    assert via is not None, "no hops"
+    return via

@@ -11,8 +11,16 @@ import gevent
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...output import HostOutput
+from .._host_keys import (
+    ConfigArg,
+    KnownHostsArg,
+    PolicyArg,
+    check_policy,
+    load_ssh_config,
+    lookup,
+)
 from ..base_pssh import BaseParallelSSHClient
-from ._proxy import ProxiedSSHClient, ProxyConnection
+from ._proxy import ProxiedSSHClient, ProxyConnection, jump_connection
 from .single import SSHClient, _validate_pkey
 
 logger = logging.getLogger(__name__)
@@ -78,9 +86,37 @@ class ParallelSSHClient(BaseParallelSSHClient):
     :param tunnel_timeout: (Optional) Timeout setting for proxy tunnel
       connections.
     :type tunnel_timeout: float
+    :param known_hosts: (Optional, keyword) ``known_hosts`` file, or files,
+      to check host keys against; new keys are recorded in the first.
+      Defaults to ``UserKnownHostsFile`` from the OpenSSH configuration, else
+      ``~/.ssh/known_hosts``, plus ``/etc/ssh/ssh_known_hosts``.
+    :type known_hosts: str or list(str)
+    :param host_key_policy: (Optional, keyword) ``'strict'`` (an unknown or
+      changed key fails the host), ``'accept-new'`` (an unknown key is
+      recorded, a changed key fails the host) or ``'off'`` (no check).
+      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration,
+      else ``'accept-new'``. A refused key raises a
+      :py:class:`pssh.exceptions.HostKeyError` subclass for that host only
+      (in its output's ``exception`` with ``stop_on_errors=False``). See
+      :doc:`/security`.
+    :type host_key_policy: str
+    :param ssh_config: (Optional, keyword) OpenSSH client configuration file
+      to read, or ``'none'`` for none. Defaults to ``~/.ssh/config`` then
+      ``/etc/ssh/ssh_config``. ``HostName`` changes the address connected to,
+      not the host's name in output; ``User``, ``Port``, ``IdentityFile``,
+      ``IdentitiesOnly``, ``ProxyJump``, ``ConnectTimeout``,
+      ``ServerAliveInterval``, ``StrictHostKeyChecking``,
+      ``UserKnownHostsFile``, ``HashKnownHosts`` and ``HostKeyAlias`` apply.
+      Arguments given here and ``host_config`` win over the file, except
+      that ``port=22`` (the default) gives way to a ``Port`` of the file;
+      ``proxy_host`` wins over ``ProxyJump``.
+    :type ssh_config: str
 
     :raises: :py:class:`pssh.exceptions.PKeyFileError` on errors finding
       provided private key.
+    :raises: :py:class:`pssh.exceptions.SSHException` for an OpenSSH
+      configuration ``ssh`` would refuse.
+    :raises: :py:class:`ValueError` for an unknown ``host_key_policy``.
     """
 
     def __init__(
@@ -103,6 +139,10 @@ class ParallelSSHClient(BaseParallelSSHClient):
         proxy_pkey: str | bytes | None = None,
         forward_ssh_agent: bool = True,
         tunnel_timeout: float | None = None,
+        *,
+        known_hosts: KnownHostsArg = None,
+        host_key_policy: PolicyArg = None,
+        ssh_config: ConfigArg = None,
     ) -> None:
         super().__init__(
             hosts,
@@ -124,7 +164,12 @@ class ParallelSSHClient(BaseParallelSSHClient):
         self.proxy_pkey = _validate_pkey(proxy_pkey)
         self.forward_ssh_agent = forward_ssh_agent
         self.tunnel_timeout = tunnel_timeout
+        self.known_hosts = known_hosts
+        self.host_key_policy = check_policy(host_key_policy)
+        self._ssh_config = load_ssh_config(ssh_config)
+        self._known_hosts_cache: dict = {}  # one KnownHosts per set of files
         self._proxy: ProxyConnection | None = None
+        self._jumps: dict = {}  # ProxyJump hops -> ProxyConnection
 
     def run_command(  # type: ignore[override]
         self,
@@ -229,20 +274,42 @@ class ParallelSSHClient(BaseParallelSSHClient):
         )
 
     def _make_ssh_client(self, host: str) -> SSHClient:
+        port = self._host_setting(host, "port", None)
+        if port is None and self.port != 22:
+            port = self.port  # 22, the documented default, gives way to the config's Port
         kwargs: dict[str, Any] = dict(
             user=self._host_setting(host, "user", self.user),
             password=self._host_setting(host, "password", self.password),
-            port=self._host_setting(host, "port", self.port),
+            port=port,
             pkey=self._host_setting(host, "private_key", self.pkey),
             num_retries=self.num_retries,
             retry_delay=self.retry_delay,
             allow_agent=self.allow_agent,
             timeout=self.timeout,
             forward_ssh_agent=self.forward_ssh_agent,
+            **self._client_options(),
         )
-        if self.proxy_host is None:
-            return SSHClient(host, **kwargs)
-        return ProxiedSSHClient(host, self._proxy_connection(), **kwargs)
+        if self.proxy_host is not None:
+            return ProxiedSSHClient(host, self._proxy_connection(), **kwargs)
+        hops = lookup(self._ssh_config, host, kwargs["user"], port).proxy_jump
+        if hops:
+            return ProxiedSSHClient(host, self._jump_connection(hops), **kwargs)
+        return SSHClient(host, **kwargs)
+
+    def _client_options(self) -> dict[str, Any]:
+        """Host key and OpenSSH config options for every client, proxies too."""
+        return dict(
+            known_hosts=self.known_hosts, host_key_policy=self.host_key_policy,
+            ssh_config=self._ssh_config, _known_hosts_cache=self._known_hosts_cache,
+        )  # fmt: skip
+
+    def _proxy_options(self) -> dict[str, Any]:
+        return dict(
+            num_retries=self.num_retries, retry_delay=self.retry_delay,
+            allow_agent=self.allow_agent, channel_retries=self.num_retries,
+            timeout=self.tunnel_timeout if self.tunnel_timeout is not None else self.timeout,
+            client_options=self._client_options(),
+        )  # fmt: skip
 
     def _proxy_connection(self) -> ProxyConnection:
         """The one SSH connection to ``proxy_host`` that carries every
@@ -251,28 +318,36 @@ class ParallelSSHClient(BaseParallelSSHClient):
         if proxy is None:
             assert self.proxy_host is not None
             proxy = self._proxy = ProxyConnection(
-                self.proxy_host, port=self.proxy_port, user=self.proxy_user,
-                password=self.proxy_password, pkey=self.proxy_pkey,
-                num_retries=self.num_retries, retry_delay=self.retry_delay,
-                allow_agent=self.allow_agent, channel_retries=self.num_retries,
-                timeout=self.tunnel_timeout if self.tunnel_timeout is not None else self.timeout,
+                self.proxy_host, port=self.proxy_port if self.proxy_port != 22 else None,
+                user=self.proxy_user, password=self.proxy_password, pkey=self.proxy_pkey,
+                **self._proxy_options(),
             )  # fmt: skip
         return proxy
 
+    def _jump_connection(self, hops: tuple) -> ProxyConnection:
+        """The connection to the last ``ProxyJump`` hop; hosts behind the
+        same hops share the connections."""
+        return jump_connection(hops, self._jumps, **self._proxy_options())
+
+    def _proxies(self) -> list[ProxyConnection]:
+        proxy = getattr(self, "_proxy", None)
+        jumps = list(getattr(self, "_jumps", {}).values())
+        return ([proxy] if proxy is not None else []) + jumps[::-1]
+
     def disconnect(self) -> None:
-        """Disconnect every host's client and close the proxy connection and
-        its tunnels, if any. The client connects again when used again."""
+        """Disconnect every host's client and close the proxy connections
+        and their tunnels, if any. The client connects again when used again."""
         clients = list(self.host_clients.values())
         self.host_clients.clear()
         for client in clients:
             client.disconnect()
-        proxy, self._proxy = getattr(self, "_proxy", None), None
-        if proxy is not None:
+        proxies = self._proxies()
+        self._proxy, self._jumps = None, {}
+        for proxy in proxies:
             proxy.close()
 
     def __del__(self) -> None:
-        proxy = getattr(self, "_proxy", None)
-        if proxy is not None:
+        for proxy in self._proxies():
             try:
                 proxy.abort()
             except Exception:  # nothing to report to at collection time

@@ -19,6 +19,7 @@ from ssh2.exceptions import SSH2Error
 from ssh2.session import (
     LIBSSH2_METHOD_CRYPT_CS,
     LIBSSH2_METHOD_CRYPT_SC,
+    LIBSSH2_METHOD_HOSTKEY,
     LIBSSH2_METHOD_KEX,
     Session,
 )
@@ -27,14 +28,25 @@ from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
     AuthenticationException,
     ConnectionErrorException,
+    HostKeyError,
     PKeyFileError,
     SessionError,
     Timeout,
+)
+from .._host_keys import (
+    ConfigArg,
+    HostKeyChecker,
+    KnownHostsArg,
+    PolicyArg,
+    check_policy,
+    load_ssh_config,
+    lookup,
 )
 from .._sock import open_socket
 from ..base_single import BaseSSHClient, make_command
 from ._eagain import SessionIO, eagain
 from ._errors import describe, map_errors
+from ._keepalive import start_keepalive
 from ._output import CHUNK, ChannelOutput, Stdin, StreamState
 from ._transfer import TransferMixin
 
@@ -45,6 +57,15 @@ DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa", "id_dsa", "identity")
 """Key files under ``~/.ssh`` tried when no ``pkey`` is given, in this order."""
 
 _RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException)
+
+
+class _Final(Exception):
+    """Carries an error no retry can help with (a host key refused) through
+    the retry policy."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 # Algorithms offered, best first. AES-GCM has hardware support on today's CPUs
@@ -121,9 +142,31 @@ class SSHClient(TransferMixin, BaseSSHClient):
     :param proxy_host: Connection to host is via provided proxy host and
       client should use self.proxy_host for connection attempts.
     :type proxy_host: str
+    :param known_hosts: (Optional, keyword) ``known_hosts`` file, or files,
+      to check the host's key against; new keys are recorded in the first.
+      Defaults to ``UserKnownHostsFile`` from the OpenSSH configuration, else
+      ``~/.ssh/known_hosts``, plus ``/etc/ssh/ssh_known_hosts``.
+    :type known_hosts: str or list(str)
+    :param host_key_policy: (Optional, keyword) ``'strict'`` (an unknown or
+      changed key fails), ``'accept-new'`` (an unknown key is recorded, a
+      changed key fails) or ``'off'`` (no check). Defaults to
+      ``StrictHostKeyChecking`` from the OpenSSH configuration, else
+      ``'accept-new'``. See :doc:`/security`.
+    :type host_key_policy: str
+    :param ssh_config: (Optional, keyword) OpenSSH client configuration file
+      to read, or ``'none'`` for none. Defaults to ``~/.ssh/config`` then
+      ``/etc/ssh/ssh_config``. Its ``HostName``, ``User``, ``Port``,
+      ``IdentityFile``, ``IdentitiesOnly``, ``ProxyJump``, ``ConnectTimeout``,
+      ``ServerAliveInterval``, ``StrictHostKeyChecking``,
+      ``UserKnownHostsFile``, ``HashKnownHosts`` and ``HostKeyAlias`` apply;
+      the arguments given here win over it.
+    :type ssh_config: str
 
     :raises: :py:class:`pssh.exceptions.PKeyFileError` on errors finding
       provided private key.
+    :raises: :py:class:`pssh.exceptions.HostKeyError` (one of its
+      subclasses) when the host's key is refused; it is not retried.
+    :raises: :py:class:`ValueError` for an unknown ``host_key_policy``.
     """
 
     def __init__(
@@ -140,12 +183,44 @@ class SSHClient(TransferMixin, BaseSSHClient):
         forward_ssh_agent: bool = True,
         proxy_host: str | None = None,
         _auth_thread_pool: bool = True,
+        *,
+        known_hosts: KnownHostsArg = None,
+        host_key_policy: PolicyArg = None,
+        ssh_config: ConfigArg = None,
+        _known_hosts_cache: dict | None = None,
+        _proxy_jump: bool = True,
     ) -> None:
+        check_policy(host_key_policy)
+        pkey = _validate_pkey(pkey)
+        config = load_ssh_config(ssh_config)
+        cfg = lookup(config, host, user, port)
         super().__init__(
-            host, user=user, password=password, port=port, pkey=_validate_pkey(pkey),
+            host, user=cfg.user, password=password, port=cfg.port, pkey=pkey,
             num_retries=num_retries, retry_delay=retry_delay, allow_agent=allow_agent,
             timeout=timeout, forward_ssh_agent=forward_ssh_agent, proxy_host=proxy_host,
+        )  # fmt: skip
+        self.hostname = cfg.hostname
+        """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
+        self.ssh_host_config = cfg
+        """The host's OpenSSH configuration (:class:`pssh._ssh_config.HostConfig`)."""
+        self.host_keys = HostKeyChecker(
+            host, cfg, self.port, known_hosts, host_key_policy, _known_hosts_cache
         )
+        """How the host's key is verified (:class:`pssh.clients._host_keys.HostKeyChecker`)."""
+        self._keepalive: Any = None
+        self._jumps: dict = {}
+        self._jump: Any = None
+        if _proxy_jump and proxy_host is None and cfg.proxy_jump:
+            from ._proxy import jump_connection  # _proxy imports this module
+
+            self._jump = jump_connection(
+                cfg.proxy_jump, self._jumps, num_retries=num_retries, retry_delay=retry_delay,
+                allow_agent=allow_agent, timeout=timeout, channel_retries=num_retries,
+                client_options=dict(
+                    known_hosts=known_hosts, host_key_policy=host_key_policy,
+                    ssh_config=config, _known_hosts_cache=_known_hosts_cache,
+                ),
+            )  # fmt: skip
         self.session: Any = None
         self.sock: Any = None
         self._io: Any = None
@@ -157,7 +232,16 @@ class SSHClient(TransferMixin, BaseSSHClient):
     # -- connection -------------------------------------------------------
 
     def _init(self) -> None:
-        self.retry.call(self._connect_once, retry_on=_RETRY_ON)
+        try:
+            self.retry.call(self._connect_attempt, retry_on=_RETRY_ON)
+        except _Final as final:
+            raise final.error from final.error.__cause__
+
+    def _connect_attempt(self) -> None:
+        try:
+            self._connect_once()
+        except HostKeyError as exc:
+            raise _Final(exc) from exc
 
     def _connect_once(self) -> None:
         self.sock = self._open_socket()
@@ -166,24 +250,49 @@ class SSHClient(TransferMixin, BaseSSHClient):
             self.session.set_blocking(False)
             self._agent_forwarded = False
             _prefer_modern_algorithms(self.session)
+            self._prefer_host_key_algorithms()
             self._io = SessionIO(self.session, self.sock)
             with map_errors(self.host, "performing SSH handshake"):
-                self._eagain(self.session.handshake, self.sock, timeout=self.timeout)
+                self._eagain(self.session.handshake, self.sock, timeout=self._connect_timeout)
             self._check_host_key()
             self.auth()
         except BaseException:
             self._close_socket()
             raise
+        interval = self.ssh_host_config.server_alive_interval
+        if interval:
+            self._keepalive = start_keepalive(self, interval)
+
+    @property
+    def _connect_timeout(self) -> float | None:
+        # ``timeout`` if given, else ConnectTimeout from the OpenSSH config
+        return self.timeout if self.timeout is not None else self.ssh_host_config.connect_timeout
 
     def _open_socket(self) -> Any:
         """A connected socket for one connection attempt: to ``proxy_host``
-        (when given) or ``host``, at ``port``. A subclass may return another
-        socket-like object with a ``fileno()``, e.g. one end of a tunnel
-        through a proxy (:mod:`pssh.clients.native.tunnel`)."""
-        return open_socket(self.proxy_host or self.host, self.port, self.timeout)
+        (when given) or ``hostname``, at ``port``, or through the
+        ``ProxyJump`` hops of the OpenSSH config. A subclass may return
+        another socket-like object with a ``fileno()``, e.g. one end of a
+        tunnel through a proxy (:mod:`pssh.clients.native.tunnel`)."""
+        if self._jump is not None:
+            return self._jump.socket_to(self.hostname, self.port)
+        return open_socket(self.proxy_host or self.hostname, self.port, self._connect_timeout)
+
+    def _prefer_host_key_algorithms(self) -> None:
+        # Offer the types of the keys recorded for the host first, as ssh does.
+        supported = self.session.supported_algs(LIBSSH2_METHOD_HOSTKEY)
+        algorithms = self.host_keys.algorithms(supported)
+        if algorithms:
+            self.session.method_pref(LIBSSH2_METHOD_HOSTKEY, ",".join(algorithms))
 
     def _check_host_key(self) -> None:
-        """Hook for host key verification (see the security documentation)."""
+        """Verify the key the host presented, before any credential is sent
+        (see :doc:`/security`).
+
+        :raises: :py:class:`pssh.exceptions.HostKeyError` (a subclass).
+        """
+        key_blob, _key_type = self.session.hostkey()
+        self.host_keys.check(key_blob)
 
     def _close_socket(self) -> None:
         # Shut the connection down but leave closing the descriptor to the
@@ -195,6 +304,9 @@ class SSHClient(TransferMixin, BaseSSHClient):
                 self.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        if self._keepalive is not None:
+            self._keepalive.kill(block=False)
+            self._keepalive = None
         self.sock = None
         self.session = None
         self._io = None
@@ -210,6 +322,8 @@ class SSHClient(TransferMixin, BaseSSHClient):
                 logger.debug("Ignoring error disconnecting from %s: %s", self.host, exc)
         self._outputs.clear()
         self._close_socket()
+        for jump in reversed(list(self._jumps.values())):
+            jump.close()
 
     def __enter__(self) -> SSHClient:
         return self
@@ -221,8 +335,10 @@ class SSHClient(TransferMixin, BaseSSHClient):
 
     def auth(self) -> None:
         """Authenticate: the given key (path or contents), else the SSH agent
-        and the default identities under ``~/.ssh``; then the password, if
-        one was given.
+        (unless ``IdentitiesOnly`` is set in the OpenSSH config) and the
+        config's ``IdentityFile`` files or, when none is configured, the
+        default identities under ``~/.ssh``; then the password, if one was
+        given.
 
         :raises: :py:class:`pssh.exceptions.AuthenticationException` when
           no method succeeds, naming the methods tried.
@@ -232,7 +348,8 @@ class SSHClient(TransferMixin, BaseSSHClient):
             if self._try_auth(tried, "key %s" % self._pkey_name(), self._pkey_auth):
                 return
         else:
-            if self.allow_agent and self._try_auth(tried, "agent", self._agent_auth):
+            agent = self.allow_agent and not self.ssh_host_config.identities_only
+            if agent and self._try_auth(tried, "agent", self._agent_auth):
                 return
             for path in self._default_identities():
                 if self._try_auth(tried, "key %s" % path, self._file_auth, path):
@@ -295,9 +412,9 @@ class SSHClient(TransferMixin, BaseSSHClient):
             agent.disconnect()
 
     def _default_identities(self) -> Iterator[str]:
+        configured = self.ssh_host_config.identity_files
         ssh_dir = os.path.expanduser("~/.ssh")
-        for name in DEFAULT_IDENTITIES:
-            path = os.path.join(ssh_dir, name)
+        for path in configured or [os.path.join(ssh_dir, name) for name in DEFAULT_IDENTITIES]:
             if os.path.isfile(path):
                 yield path
 
