@@ -4,8 +4,7 @@ file up or down.
 Data moves in chunks of :data:`SFTP_WRITE_CHUNK` / :data:`SFTP_READ_CHUNK` bytes. libssh2
 splits one write into many SFTP write requests and sends them all before it waits for
 replies, and reads ahead by several times the buffer size, so large chunks keep a window of
-requests in flight. Every wait goes
-through :mod:`pssh.clients.native._eagain`.
+requests in flight. Every wait goes through :mod:`pssh.clients.native._eagain`.
 """
 
 from __future__ import annotations
