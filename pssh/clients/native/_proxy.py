@@ -139,7 +139,7 @@ class ProxyConnection:
         if self.via is not None:
             client: SSHClient = ProxiedSSHClient(self.host, self.via, **kwargs)
         else:
-            client = SSHClient(self.host, _proxy_jump=False, **kwargs)
+            client = SSHClient(self.host, _follow_proxy_jump=False, **kwargs)
         self.port = client.port
         self.connections += 1
         self.client = client

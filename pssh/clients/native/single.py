@@ -188,7 +188,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
         _known_hosts_cache: dict | None = None,
-        _proxy_jump: bool = True,
+        _follow_proxy_jump: bool = True,
     ) -> None:
         check_policy(host_key_policy)
         pkey = _validate_pkey(pkey)
@@ -210,7 +210,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
         self._keepalive: Any = None
         self._jumps: dict = {}
         self._jump: Any = None
-        if _proxy_jump and proxy_host is None and cfg.proxy_jump:
+        if _follow_proxy_jump and proxy_host is None and cfg.proxy_jump:
             from ._proxy import jump_connection  # _proxy imports this module
 
             self._jump = jump_connection(
