@@ -91,6 +91,14 @@ def _prefer_modern_algorithms(session: Any) -> None:
         session.method_pref(method, pref)
 
 
+def _queued(channel: Any) -> bool:
+    """Whether libssh2 already holds data (or the end) of ``channel``'s
+    streams: a read of one stream, or of another channel, takes every packet
+    waiting on the socket into libssh2's queue, so the socket can be empty
+    while there is output to read - waiting on it then could wait forever."""
+    return channel.poll_channel_read(1) > 0 or bool(channel.eof())
+
+
 def _validate_pkey(pkey: Any) -> Any:
     """A key path is expanded (``~``) and must exist; key contents (bytes)
     pass through. :raises: :py:class:`pssh.exceptions.PKeyFileError`"""
@@ -608,7 +616,9 @@ class SSHClient(TransferMixin, BaseSSHClient):
                 return False
             data = self._io.try_read(other.read, CHUNK)
             if data is None:
-                return False
+                # That read may have taken this stream's data off the socket
+                # into libssh2's queue: then try again rather than wait.
+                return _queued(out.channel)
             other.take(data)
             return True
 
@@ -674,7 +684,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
                     if data and not keep_output:
                         continue
                     stream.take(data)
-                if not progressed:
+                if not progressed and not _queued(out.channel):
                     self._io.wait()
 
     def close_channel(self, channel: Any) -> None:
