@@ -32,11 +32,16 @@ class LineSplitter:
         """The complete lines that ``data`` ends (possibly none); the part
         after the last newline is kept for the next chunk."""
         text = self._decode(data)
-        if self._rest:
-            text = self._rest + text
+        rest = self._rest
+        if rest and rest[-1] == "\r" and text[:1] == "\n":
+            rest = rest[:-1]  # a "\r\n" cut in two by the chunk boundary
         if "\r" in text:
             text = text.replace("\r\n", "\n")
         parts = text.split("\n")
+        if rest:
+            # The kept part joins the first piece only: joining it to the
+            # whole chunk would copy the chunk once more.
+            parts[0] = rest + parts[0]
         self._rest = parts.pop()
         return parts
 

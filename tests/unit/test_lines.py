@@ -80,3 +80,19 @@ def test_stream_without_output_closes_without_lines():
     stream = _stream([])
     assert _drain(stream) == []
     assert stream.closed
+
+
+def test_crlf_cut_between_chunks_and_lone_carriage_returns():
+    cases = [
+        ([b"x\r", b"\nabc\n"], ["x", "abc"]),
+        ([b"x\r", b"\r\n"], ["x\r"]),
+        ([b"x\r", b"abc\n"], ["x\rabc"]),
+        ([b"a\r\nb", b"\r\n"], ["a", "b"]),
+    ]
+    for chunks, expected in cases:
+        splitter = LineSplitter()
+        got = [line for chunk in chunks for line in splitter.split(chunk)]
+        assert got + splitter.finish() == expected, chunks
+        # the same bytes in one chunk give the same lines
+        whole = LineSplitter()
+        assert whole.split(b"".join(chunks)) + whole.finish() == expected, chunks
