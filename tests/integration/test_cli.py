@@ -44,10 +44,12 @@ def login(sshd: ServerConfig) -> list[str]:
 def pssh(
     *args: str, input: str | None = None, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    stdin = None if input is not None else subprocess.DEVNULL
+    # Either input or stdin, never both keywords: once the miko client is imported in this
+    # process, subprocess is gevent's, which refuses the pair even when stdin is None.
+    feed = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
     return subprocess.run(
-        [sys.executable, "-m", "pssh", *args], input=input, capture_output=True, text=True,
-        timeout=timeout, env=env or pssh_env(), stdin=stdin,
+        [sys.executable, "-m", "pssh", *args], capture_output=True, text=True,
+        timeout=timeout, env=env or pssh_env(), **feed,
     )  # fmt: skip
 
 

@@ -44,6 +44,7 @@ from collections import deque
 from typing import Any
 
 import gevent
+from gevent import monkey
 from gevent.event import Event
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
@@ -165,6 +166,10 @@ class Tunnel(threading.Thread):
         """Thread run target. Starts tunnel client and waits for incoming
         tunnel connection requests from ``Tunnel.in_q``."""
         hub = gevent.get_hub()
+        # Under gevent's monkey patching (the paramiko clients patch), a
+        # Thread is a greenlet of the calling thread's hub: that hub is not
+        # ours to destroy.
+        own_hub = not monkey.is_module_patched("threading")
         self._wake, self._loop = Event(), hub.loop
         proxy = self.proxy = ProxyConnection(
             self.host, port=self.port, user=self.user, password=self.password, pkey=self.pkey,
@@ -189,7 +194,8 @@ class Tunnel(threading.Thread):
             self._fail_requests()
             proxy.close()
             self._loop = None
-            hub.destroy(destroy_loop=True)
+            if own_hub:
+                hub.destroy(destroy_loop=True)
 
     def _serve(self, proxy: ProxyConnection) -> None:
         while self.in_q:
