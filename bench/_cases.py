@@ -36,6 +36,8 @@ def _client(job: dict[str, Any], hosts: list[str], pool_size: int | None = None)
     from pssh.clients.native import ParallelSSHClient
 
     key = None if job.get("agent_sock") else job["pkey"]
+    # The servers' keys are in their own known_hosts file (as a fleet's would be in the
+    # user's): nothing is written to ~/.ssh/known_hosts.
     return ParallelSSHClient(
         hosts,
         user=job["user"],
@@ -45,6 +47,8 @@ def _client(job: dict[str, Any], hosts: list[str], pool_size: int | None = None)
         num_retries=1,
         timeout=120,
         pool_size=pool_size or len(hosts),
+        known_hosts=job["known_hosts"],
+        host_key_policy="strict",
     )
 
 
@@ -86,6 +90,7 @@ def pssh_connect(job: dict[str, Any]) -> dict[str, Any]:
         "wall": first.wall,
         "cpu": first.cpu,
         "sshd_cpu": first.sshd_cpu,
+        "others": first.others,
         "ok": good,
         "hosts": len(hosts),
         "sockets": sockets,
@@ -101,6 +106,7 @@ def pssh_connect(job: dict[str, Any]) -> dict[str, Any]:
             "wall": again.wall,
             "cpu": again.cpu,
             "sshd_cpu": again.sshd_cpu,
+            "others": again.others,
             "ok": good2,
             "rss_mb": peak_rss_mb(),
         }
@@ -140,6 +146,7 @@ def pssh_stream(job: dict[str, Any]) -> dict[str, Any]:
         "wall": meter.wall,
         "cpu": meter.cpu,
         "sshd_cpu": meter.sshd_cpu,
+        "others": meter.others,
         "rss_mb": peak_rss_mb(),
         "bytes": nbytes,
         "lines": sum(c[0] for c in counts),
@@ -162,6 +169,7 @@ def ssh_connect(job: dict[str, Any]) -> dict[str, Any]:
         "wall": meter.wall,
         "cpu": meter.children_cpu,
         "sshd_cpu": meter.sshd_cpu,
+        "others": meter.others,
         "ok": good,
         "hosts": len(hosts),
         "rss_mb": rss / 1024,
@@ -192,6 +200,7 @@ def ssh_reuse(job: dict[str, Any]) -> dict[str, Any]:
         "wall": meter.wall,
         "cpu": meter.children_cpu,
         "sshd_cpu": meter.sshd_cpu,
+        "others": meter.others,
         "ok": good,
         "hosts": len(hosts),
         "rss_mb": rss / 1024,
@@ -208,6 +217,7 @@ def ssh_stream(job: dict[str, Any]) -> dict[str, Any]:
         "wall": meter.wall,
         "cpu": meter.children_cpu,
         "sshd_cpu": meter.sshd_cpu,
+        "others": meter.others,
         "rss_mb": rss / 1024,
         "bytes": len(hosts) * job["mib"] * (1 << 20),
     }

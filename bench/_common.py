@@ -144,14 +144,22 @@ def tree_cpu(roots: Iterable[int]) -> float:
     return total
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (every core, every process)."""
+    with open("/proc/stat") as handle:
+        ticks = [int(x) for x in handle.readline().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / _TICK  # less idle and iowait
+
+
 class Meter:
     """Wall time, this process's CPU, its reaped children's CPU and the servers' CPU over
     a section: ``with Meter(sshd_pids) as m: ...``; then ``m.wall``, ``m.cpu``,
-    ``m.children_cpu``, ``m.sshd_cpu``."""
+    ``m.children_cpu``, ``m.sshd_cpu`` and ``m.others``: what everything else on the
+    machine (other users' processes) took of it meanwhile, as a fraction of all cores."""
 
     def __init__(self, sshd_pids: Sequence[int] = ()) -> None:
         self.sshd_pids = list(sshd_pids)
-        self.wall = self.cpu = self.children_cpu = self.sshd_cpu = 0.0
+        self.wall = self.cpu = self.children_cpu = self.sshd_cpu = self.others = 0.0
 
     @staticmethod
     def _cpu(who: int) -> float:
@@ -162,15 +170,19 @@ class Meter:
         self._sshd = tree_cpu(self.sshd_pids) if self.sshd_pids else 0.0
         self._children = self._cpu(resource.RUSAGE_CHILDREN)
         self._cpu0 = self._cpu(resource.RUSAGE_SELF)
+        self._busy = machine_busy()
         self._wall = time.perf_counter()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.wall = time.perf_counter() - self._wall
+        busy = machine_busy() - self._busy
         self.cpu = self._cpu(resource.RUSAGE_SELF) - self._cpu0
         self.children_cpu = self._cpu(resource.RUSAGE_CHILDREN) - self._children
         if self.sshd_pids:
             self.sshd_cpu = tree_cpu(self.sshd_pids) - self._sshd
+        mine = self.cpu + self.children_cpu + self.sshd_cpu
+        self.others = max(0.0, busy - mine) / (self.wall * cores())
 
     def settle_sshd(self, quiet: float = 0.3, limit: float = 10.0) -> None:
         """Add the servers' CPU for work still going on after the section (connections

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from _common import MB, Servers, cores, raise_nofile, run_worker
+from _table import Row, format_table, row
 
 SCRIPT = os.path.abspath(__file__)
 DEFAULT_CASES = ("connect10", "connect100", "connect300", "stream4", "copy4", "hosts1000", "miko")
@@ -56,33 +57,6 @@ SIZES = {
         "proxy_mib": 10,
     },
 }
-Row = dict[str, Any]
-
-
-def _row(
-    case: str,
-    ours: dict[str, Any] | None,
-    ref: str,
-    ref_value: str,
-    ratio: float | None,
-    target: str = "",
-    met: bool | None = None,
-    **extra: Any,
-) -> Row:
-    row: Row = {
-        "case": case,
-        "ref": ref,
-        "ref_value": ref_value,
-        "ratio": ratio,
-        "target": target,
-        "met": met,
-        **extra,
-    }
-    if ours is not None:
-        row.update(wall=ours["wall"], cpu=ours["cpu"], rss=ours.get("rss_mb"))
-        if "bytes" in ours:
-            row["mbs"] = ours["bytes"] / MB / ours["wall"]
-    return row
 
 
 class Bench:
@@ -120,7 +94,7 @@ class Bench:
         else:
             target, met = "", None
         rows = [
-            _row(
+            row(
                 label,
                 ours,
                 f"sshd floor ({ours['sshd_cpu']:.2f} CPU s / {self.cores} cores, "
@@ -131,7 +105,7 @@ class Bench:
                 met,
                 note=note,
             ),
-            _row(
+            row(
                 "",
                 None,
                 f"ssh x{n} (CPU {ssh['cpu']:.2f} s, RSS {ssh['rss_mb']:.0f} MB, "
@@ -144,7 +118,7 @@ class Bench:
             again = ours["reuse"]
             ref = self.work("ssh_reuse", n=n)
             rows.append(
-                _row(
+                row(
                     f"reuse{n}" if n != 100 else "reuse100",
                     again,
                     f"ssh x{n} via ControlMaster (CPU {ref['cpu']:.2f} s)",
@@ -168,11 +142,11 @@ class Bench:
         note = (
             f"{ours['ok']}/{n} ok; client memory {ours['client_mb']:.0f} MB over "
             f"{ours['base_rss_mb']:.0f} MB base ({1024 * ours['client_mb'] / n:.0f} KiB/host); "
-            f"{ours['sockets']} sockets; RLIMIT_NOFILE raised 1024 -> {ours['nofile']}"
+            f"{ours['sockets']} sockets; open-files limit 1024 at start, then {ours['nofile']}"
         )
         label = "hosts1000" if n == 1000 else f"hosts1000 ({n} hosts)"
         return [
-            _row(
+            row(
                 label,
                 ours,
                 f"sshd floor ({ours['sshd_cpu']:.1f} CPU s / {self.cores} cores)",
@@ -182,7 +156,7 @@ class Bench:
                 self.judge(ok),
                 note=note,
             ),
-            _row(
+            row(
                 "",
                 None,
                 f"ssh x{n} (CPU {ssh['cpu']:.1f} s, RSS {ssh['rss_mb']:.0f} MB, "
@@ -202,7 +176,7 @@ class Bench:
         ms_per_mb = 1000 * ours["cpu"] / (ours["bytes"] / MB)
         ok = mbs >= 200 and ms_per_mb <= 5 and ours["rss_mb"] <= 100
         return [
-            _row(
+            row(
                 f"stream{hosts} ({mib} MiB/host, by lines)",
                 ours,
                 f"ssh >/dev/null (CPU {ssh['cpu']:.2f} s)",
@@ -233,7 +207,7 @@ class Bench:
                 "bytes": hosts * mib * (1 << 20),
             }
             rows.append(
-                _row(
+                row(
                     f"copy{hosts} {case[5:]} ({mib} MiB)",
                     ours,
                     f"{ref['case']} (CPU {ref['cpu_s']:.2f} s)",
@@ -246,7 +220,7 @@ class Bench:
             if " scp " in case:
                 plain = found[case.replace("pssh scp", "openssh scp")]
                 rows.append(
-                    _row(
+                    row(
                         "",
                         None,
                         f"{plain['case']} (SFTP inside)",
@@ -276,7 +250,7 @@ class Bench:
                 figure = f"{mik['seconds']:.3f} s"
             what = f"{mib} MiB, 1 host" if test == "output" else f"{hosts} hosts"
             rows.append(
-                _row(
+                row(
                     f"miko_bench {test} ({what})",
                     ours,
                     f"miko client (CPU {mik['cpu_seconds']:.2f} s)",
@@ -293,7 +267,7 @@ class Bench:
             ours = self.work("pssh_connect", n=n, reuse=False, pool_size=size)
             floor = ours["sshd_cpu"] / self.cores
             rows.append(
-                _row(
+                row(
                     f"connect{n} pool_size={size}",
                     ours,
                     "sshd floor",
@@ -314,7 +288,7 @@ class Bench:
             agent.stop()
         floor = ours["sshd_cpu"] / self.cores
         return [
-            _row(
+            row(
                 f"connect{n} via ssh-agent",
                 ours,
                 "sshd floor",
@@ -339,7 +313,7 @@ class Bench:
                 other = by.get((mode, test))
                 if other is not None:
                     rows.append(
-                        _row(
+                        row(
                             f"proxy_bench {test} direct",
                             ours,
                             f"via {mode}",
@@ -360,49 +334,6 @@ CASE_HOSTS: dict[str, Callable[[dict[str, int]], int]] = {
     "pool": lambda s: s["connect100"],
     "agent": lambda s: s["connect100"],
 }
-
-
-def format_table(rows: Sequence[Row]) -> str:
-    """The rows as a Markdown table (readable as plain text too)."""
-    head = [
-        "case",
-        "ours wall s",
-        "ours CPU s",
-        "MB/s",
-        "peak RSS MB",
-        "reference",
-        "ref",
-        "ratio",
-        "target",
-        "met?",
-    ]
-    cells = [head]
-    for r in rows:
-
-        def num(key: str, fmt: str, r: Row = r) -> str:
-            return "" if r.get(key) is None else format(r[key], fmt)
-
-        met = {True: "yes", False: "NO", None: ""}[r["met"]]
-        ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        cells.append(
-            [
-                r["case"],
-                num("wall", ".3f"),
-                num("cpu", ".3f"),
-                num("mbs", ".0f"),
-                num("rss", ".0f"),
-                r["ref"],
-                r["ref_value"],
-                ratio,
-                r["target"],
-                met,
-            ]
-        )
-    widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    notes = [f"- {r['case'] or '(above)'}: {r['note']}" for r in rows if r.get("note")]
-    return "\n".join(lines + ([""] + notes if notes else []))
 
 
 def _environment() -> str:
