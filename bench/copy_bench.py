@@ -23,6 +23,19 @@ ratio to OpenSSH's tool for the same protocol and direction. Each arrived file i
 SHA-256 unless ``--no-verify``. Client and servers share this machine's cores, so the figures
 are for comparing rows of one run, not absolute.
 
+Figures seen on the 2-core development machine (OpenSSH 9.2, loopback, other jobs running;
+runs vary by +-30 %), MB/s, 100 MiB to 4 hosts, each tool with its default cipher (pssh
+prefers AES-GCM, OpenSSH chacha20-poly1305)::
+
+    pssh sftp up 292 / down 280     openssh sftp up 260 / down 233
+    pssh scp  up 270 / down 303     openssh scp -O up 276 / down 260
+
+With the same cipher on both sides pssh moves 0.75-0.9x OpenSSH's MB/s for 1.2-1.6x its
+client CPU (the time is spent inside libssh2: packet building and crypto); with
+chacha20-poly1305 (``--cipher chacha20-poly1305@openssh.com``) libssh2's portable C
+implementation costs about three times OpenSSH's CPU and pssh drops to 0.4-0.7x. Memory
+stays flat: about 40-60 MiB for the whole pssh process at 100 MiB and 1 GiB alike.
+
 Run: ``python bench/copy_bench.py [--size-mb 100] [--hosts 4] [--cipher NAME]``.
 ``run(hosts_cfg, size_mb)`` returns the rows as dicts for other tools.
 """
