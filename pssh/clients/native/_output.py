@@ -18,7 +18,7 @@ from typing import Any
 
 from .._lines import LineSplitter
 
-CHUNK = 256 * 1024
+CHUNK = 64 * 1024
 
 
 class StreamState:
