@@ -29,10 +29,10 @@ on free ports, so several test sessions can run on one machine at once. Fixtures
 
 The login user is ``pssh-test`` when the tests run as root (root's own shell start-up is
 slow), otherwise the current user; see :func:`embedded_server.openssh.ensure_test_user`.
-``HOME`` is an empty temporary folder for the whole session, so no test reads or writes the
-real ``~/.ssh`` (known_hosts, config, keys). Everything is stopped at session end, and by
-:mod:`atexit` on interruption. To look at the sshd logs and configs afterwards, run with
-``PSSH_TEST_KEEP=1`` (temp folders are kept).
+``HOME`` is an empty temporary folder (``session_home``) for the integration tests, so none
+reads or writes the real ``~/.ssh`` (known_hosts, config, keys). Everything is stopped at
+session end, and by :mod:`atexit` on interruption. To look at the sshd logs and configs
+afterwards, run with ``PSSH_TEST_KEEP=1`` (temp folders are kept).
 """
 
 from __future__ import annotations
@@ -67,23 +67,37 @@ from embedded_server.openssh import (  # noqa: E402
 SSHD_HOSTS = host_addresses(4, "127.0.0.2")
 MANY_HOSTS = host_addresses(100, "127.0.0.2")
 PROXY_HOSTS = ["127.0.0.50"]
-_SESSION_HOME = ""
+_REAL_HOME = os.environ.get("HOME")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # A developer's own agent must never take part in (or rescue) authentication tests.
     os.environ.pop("SSH_AUTH_SOCK", None)
-    # Nor their ~/.ssh: the clients read ~/.ssh/config and record the keys of new hosts in
-    # ~/.ssh/known_hosts (accept-new). The test servers' ports and keys change from run to
-    # run, so the session gets an empty home of its own (tests may still monkeypatch HOME).
-    global _SESSION_HOME
-    _SESSION_HOME = tempfile.mkdtemp(prefix="pssh-test-home-")
-    os.environ["HOME"] = _SESSION_HOME
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if _SESSION_HOME and not os.environ.get("PSSH_TEST_KEEP"):
-        shutil.rmtree(_SESSION_HOME, ignore_errors=True)
+@pytest.fixture(scope="session", autouse=True)
+def session_home() -> Iterator[str]:
+    """``HOME`` for the whole run: an empty folder. The clients read ``~/.ssh/config`` and
+    record the keys of new hosts in ``~/.ssh/known_hosts``; the test servers' ports and keys
+    change from run to run, and a developer's own files must neither be changed nor change
+    the results. Tests may still monkeypatch ``HOME``."""
+    home = tempfile.mkdtemp(prefix="pssh-test-home-")
+    os.environ["HOME"] = home
+    try:
+        yield home
+    finally:
+        if _REAL_HOME is not None:
+            os.environ["HOME"] = _REAL_HOME
+        if not os.environ.get("PSSH_TEST_KEEP"):
+            shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_keep_home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Unit tests connect to nothing; some compare with ``ssh -G``, which expands ``~`` to the
+    # passwd home, so they see the real HOME (as they do at collection time).
+    if request.node.get_closest_marker("integration") is None and _REAL_HOME is not None:
+        monkeypatch.setenv("HOME", _REAL_HOME)
 
 
 @pytest.fixture(scope="session")
