@@ -54,14 +54,26 @@ def test_connections_are_lazy_and_reused(make_client, sshd):
         assert int(list(out.stdout)[0].split()[1]) == socks[host][1]
 
 
-def test_pool_size_bounds_concurrency(make_client):
-    client = make_client(pool_size=1)
-    started = time.monotonic()
+@pytest.mark.parametrize("pool_size", [1, 2, 4])
+def test_pool_size_bounds_concurrency(make_client, pool_size):
+    client = make_client(pool_size=pool_size)
+    active, peak = [0], [0]
+    connect = client._make_ssh_client
+
+    def counting(host):
+        active[0] += 1
+        peak[0] = max(peak[0], active[0])
+        try:
+            gevent.sleep(0.05)  # let the other tasks run if the pool lets them
+            return connect(host)
+        finally:
+            active[0] -= 1
+
+    client._make_ssh_client = counting
     output = client.run_command("true")
     client.join(output)
     assert len(output) == 4
-    assert client.pool.size == 1
-    assert time.monotonic() - started >= 0
+    assert peak[0] == pool_size
 
 
 def test_join_timeout_then_output_still_readable(make_client):
