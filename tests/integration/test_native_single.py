@@ -326,16 +326,16 @@ def test_idle_wait_uses_no_cpu(client):
 
 
 def test_many_clients_share_one_hub(sshd):
-    clients = [
-        SSHClient(h, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1)
-        for h in sshd.hosts
-    ]
-    started = time.monotonic()
-    jobs = [gevent.spawn(run, c, "sleep 1; echo $SSH_CONNECTION") for c in clients]
+    clients = [SSHClient(h, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1)
+               for h in sshd.hosts]
+    # each command reports when it started and ended on the server
+    command = "date +%s.%N; sleep 1; date +%s.%N; echo $SSH_CONNECTION"
+    jobs = [gevent.spawn(run, c, command) for c in clients]
     gevent.joinall(jobs, raise_error=True)
-    # four one-second commands overlap: well under 4 s in total
-    assert time.monotonic() - started < 3.5
-    assert {job.value[0][0].split()[2] for job in jobs} == set(sshd.hosts)
+    spans = [(float(job.value[0][0]), float(job.value[0][1])) for job in jobs]
+    # all four ran at the same time: the last to start started before the first ended
+    assert max(start for start, _ in spans) < min(end for _, end in spans)
+    assert {job.value[0][2].split()[2] for job in jobs} == set(sshd.hosts)
 
 
 # -- connection errors ---------------------------------------------------------
