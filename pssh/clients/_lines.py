@@ -21,12 +21,21 @@ class LineSplitter:
     """Feed byte chunks in; take complete lines out of :attr:`lines` (or use
     :meth:`split` and :meth:`finish`, which return them)."""
 
-    __slots__ = ("_decode", "_rest", "lines")
+    __slots__ = ("_decode", "_rest", "_lines")
 
     def __init__(self, encoding: str = "utf-8") -> None:
         self._decode = codecs.getincrementaldecoder(encoding)(errors="replace").decode
         self._rest = ""
-        self.lines: deque[str] = deque()
+        self._lines: deque[str] | None = None
+
+    @property
+    def lines(self) -> deque[str]:
+        """Lines queued by :meth:`feed` and :meth:`close` (made on first use:
+        readers using :meth:`split` never need it, and a client holding
+        thousands of hosts' streams saves the memory)."""
+        if self._lines is None:
+            self._lines = deque()
+        return self._lines
 
     def split(self, data: bytes) -> list[str]:
         """The complete lines that ``data`` ends (possibly none); the part

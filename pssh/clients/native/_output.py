@@ -38,7 +38,7 @@ class StreamState:
     def __init__(self, read: Any, encoding: str) -> None:
         self.read = read
         self.splitter = LineSplitter(encoding)
-        self.pending: deque[bytes] = deque()
+        self.pending: deque[bytes] | None = None  # made when first needed
         self.current: Iterator[str] | None = None
         self.done = False  # the channel said end of stream
         self.closed = False  # the splitter has been flushed
@@ -46,6 +46,8 @@ class StreamState:
     def take(self, data: bytes) -> None:
         """Chunk read off the channel (``b''`` = end of stream) to keep."""
         if data:
+            if self.pending is None:
+                self.pending = deque()
             self.pending.append(data)
         else:
             self.done = True
@@ -68,9 +70,7 @@ class StreamState:
     @property
     def has_lines(self) -> bool:
         """Lines are kept that no generator has handed out yet."""
-        return bool(self.pending) or (
-            self.current is not None and length_hint(self.current) > 0
-        )
+        return bool(self.pending) or (self.current is not None and length_hint(self.current) > 0)
 
 
 class ChannelOutput:
