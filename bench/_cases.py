@@ -157,7 +157,7 @@ def pssh_stream(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def ssh_connect(job: dict[str, Any]) -> dict[str, Any]:
-    """One ``ssh host 'echo hi'`` process per host, all at once, output read."""
+    """One ``ssh host 'echo hi'`` process per host, 100 at a time, output read."""
     hosts = job["hosts"][: job["n"]]
     raise_nofile(4 * len(hosts) + 64)
     argvs = [["ssh", *ssh_options(job), host, "echo hi"] for host in hosts]
@@ -172,7 +172,7 @@ def ssh_connect(job: dict[str, Any]) -> dict[str, Any]:
         "others": meter.others,
         "ok": good,
         "hosts": len(hosts),
-        "rss_mb": rss / 1024,
+        "rss_mb": rss,
     }
 
 
@@ -203,7 +203,7 @@ def ssh_reuse(job: dict[str, Any]) -> dict[str, Any]:
         "others": meter.others,
         "ok": good,
         "hosts": len(hosts),
-        "rss_mb": rss / 1024,
+        "rss_mb": rss,
     }
 
 
@@ -213,12 +213,13 @@ def ssh_stream(job: dict[str, Any]) -> dict[str, Any]:
     argvs = [["ssh", *ssh_options(job), host, stream_command(job["mib"])] for host in hosts]
     with Meter(job["sshd"]) as meter:
         _, rss = run_procs(argvs, sink=True)
+    meter.settle_sshd()
     return {
         "wall": meter.wall,
         "cpu": meter.children_cpu,
         "sshd_cpu": meter.sshd_cpu,
         "others": meter.others,
-        "rss_mb": rss / 1024,
+        "rss_mb": rss,
         "bytes": len(hosts) * job["mib"] * (1 << 20),
     }
 

@@ -269,23 +269,42 @@ def ssh_options(job: dict[str, Any]) -> list[str]:
     ]
 
 
-def run_procs(argvs: Sequence[Sequence[str]], sink: bool = False) -> tuple[list[bytes], int]:
-    """Start every command at once, read each one's stdout (or send it to /dev/null with
-    ``sink``), wait for all. Returns (outputs, summed peak RSS KiB). Raises on a failure."""
+MAX_PROCS = 100
+"""OpenSSH client processes running at once (like ``xargs -P 100``): a thousand ``ssh`` at
+once would take 18 GB of memory and thrash the machine."""
+
+
+def run_procs(
+    argvs: Sequence[Sequence[str]], sink: bool = False, limit: int = MAX_PROCS
+) -> tuple[list[bytes], float]:
+    """Run the commands, ``limit`` at a time, reading each one's stdout (small) or sending
+    it to /dev/null with ``sink``. Returns (outputs, peak RSS MiB of the processes running
+    at once: their mean peak times how many ran together). Raises if one failed."""
     stdout = subprocess.DEVNULL if sink else subprocess.PIPE
-    procs = [subprocess.Popen(argv, stdout=stdout, stdin=subprocess.DEVNULL) for argv in argvs]
-    outputs = [proc.stdout.read() if proc.stdout is not None else b"" for proc in procs]
-    rss = 0
-    for proc in procs:
-        _, status, usage = os.wait4(proc.pid, 0)
+    outputs: list[bytes] = [b""] * len(argvs)
+    running: dict[int, tuple[int, subprocess.Popen]] = {}
+    rss_kib, failed, todo = 0, [], list(enumerate(argvs))
+    todo.reverse()
+    while todo or running:
+        while todo and len(running) < limit:
+            index, argv = todo.pop()
+            proc = subprocess.Popen(argv, stdout=stdout, stdin=subprocess.DEVNULL)
+            running[proc.pid] = (index, proc)
+        pid, status, usage = os.wait4(-1, 0)
+        if pid not in running:
+            continue
+        index, proc = running.pop(pid)
         proc.returncode = os.waitstatus_to_exitcode(status)
-        rss += usage.ru_maxrss
+        rss_kib += usage.ru_maxrss
         if proc.stdout is not None:
+            outputs[index] = proc.stdout.read()
             proc.stdout.close()
-    failed = [argv for argv, proc in zip(argvs, procs) if proc.returncode != 0]
+        if proc.returncode != 0:
+            failed.append(argvs[index])
     if failed:
         raise RuntimeError(f"{len(failed)} command(s) failed, e.g. {' '.join(failed[0])}")
-    return outputs, rss
+    together = min(len(argvs), limit)
+    return outputs, rss_kib / 1024 / max(1, len(argvs)) * together
 
 
 # -- worker processes ----------------------------------------------------------------

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from _common import MB, Servers, cores, raise_nofile, run_worker
+from _common import MAX_PROCS, MB, Servers, cores, raise_nofile, run_worker
 from _table import Row, format_table, row
 
 SCRIPT = os.path.abspath(__file__)
@@ -57,6 +57,10 @@ SIZES = {
         "proxy_mib": 10,
     },
 }
+
+
+def _at_once(n: int) -> str:
+    return f", {MAX_PROCS} at once" if n > MAX_PROCS else ""
 
 
 class Bench:
@@ -108,7 +112,7 @@ class Bench:
             row(
                 "",
                 None,
-                f"ssh x{n} (CPU {ssh['cpu']:.2f} s, RSS {ssh['rss_mb']:.0f} MB, "
+                f"ssh x{n}{_at_once(n)} (CPU {ssh['cpu']:.2f} s, RSS {ssh['rss_mb']:.0f} MB, "
                 f"sshd {1000 * ssh['sshd_cpu'] / n:.1f} ms/conn)",
                 f"{ssh['wall']:.3f} s",
                 ours["wall"] / ssh["wall"],
@@ -159,7 +163,7 @@ class Bench:
             row(
                 "",
                 None,
-                f"ssh x{n} (CPU {ssh['cpu']:.1f} s, RSS {ssh['rss_mb']:.0f} MB, "
+                f"ssh x{n}{_at_once(n)} (CPU {ssh['cpu']:.1f} s, RSS {ssh['rss_mb']:.0f} MB, "
                 f"{ssh['ok']}/{n} ok)",
                 f"{ssh['wall']:.2f} s",
                 ours["wall"] / ssh["wall"],
