@@ -235,7 +235,11 @@ class SSHClient(TransferMixin, BaseSSHClient):
         self._open_lock = RLock()
         self._agent_forwarded = False
         self._outputs: dict[int, ChannelOutput] = {}
-        self._init()
+        try:
+            self._init()
+        except BaseException:
+            self._close_jumps()
+            raise
 
     # -- connection -------------------------------------------------------
 
@@ -330,6 +334,10 @@ class SSHClient(TransferMixin, BaseSSHClient):
                 logger.debug("Ignoring error disconnecting from %s: %s", self.host, exc)
         self._outputs.clear()
         self._close_socket()
+        self._close_jumps()
+
+    def _close_jumps(self) -> None:
+        # the ProxyJump connections this client made for itself, last hop first
         for jump in reversed(list(self._jumps.values())):
             jump.close()
 
