@@ -369,6 +369,9 @@ class KnownHosts:
         self.entries: list[KnownHostEntry] = []
         self._plain: dict[str, list[int]] = {}  # name -> entries listing it literally
         self._other: dict[int, Optional[bytes]] = {}  # wildcard/hashed entries -> salt
+        # name -> the wildcard/hashed entries matching it: each hashed entry
+        # costs an HMAC per name, and a connection looks its name up 2-3 times
+        self._other_matches: dict[str, list[int]] = {}
         for path in self.paths:
             self._load(path)
 
@@ -393,8 +396,10 @@ class KnownHosts:
         self.entries.append(entry)
         if entry.names.startswith("|"):
             self._other[idx] = _hashed_salt(entry.names)
+            self._other_matches.clear()
         elif any(c in entry.names for c in "*?!"):
             self._other[idx] = None
+            self._other_matches.clear()
         else:
             for name in set(ascii_lower(entry.names).split(",")):
                 self._plain.setdefault(name, []).append(idx)
@@ -413,7 +418,11 @@ class KnownHosts:
         name = known_hosts_name(host, port)
         with self.lock:
             found = set(self._plain.get(name, ()))
-            found.update(i for i in list(self._other) if self._matches(i, name))
+            others = self._other_matches.get(name)
+            if others is None:
+                others = [i for i in list(self._other) if self._matches(i, name)]
+                self._other_matches[name] = others
+            found.update(others)
             return [self.entries[i] for i in sorted(found)]
 
     def known_key_types(self, host: str, port: Optional[int] = None) -> list[str]:
