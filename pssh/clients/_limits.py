@@ -33,6 +33,8 @@ def raise_open_files_limit(hosts_at_once: int) -> int:
         logger.warning(
             "Open files limit %s (hard limit %s) is too low for %s hosts at once; "
             "raise it (ulimit -n) or lower pool_size",
-            soft, hard, hosts_at_once,
+            soft,
+            hard,
+            hosts_at_once,
         )
     return soft

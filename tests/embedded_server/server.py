@@ -159,7 +159,9 @@ class OpenSSHServer:
         :rtype: str
         """
         lines = [
-            f"ListenAddress [{addr}]:{self.port}" if ":" in addr else f"ListenAddress {addr}:{self.port}"
+            f"ListenAddress [{addr}]:{self.port}"
+            if ":" in addr
+            else f"ListenAddress {addr}:{self.port}"
             for addr in self.addresses
         ]
         lines += [f"HostKey {key}" for key in self.host_keys]

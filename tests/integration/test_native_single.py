@@ -326,8 +326,10 @@ def test_idle_wait_uses_no_cpu(client):
 
 
 def test_many_clients_share_one_hub(sshd):
-    clients = [SSHClient(h, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1)
-               for h in sshd.hosts]
+    clients = [
+        SSHClient(h, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1)
+        for h in sshd.hosts
+    ]
     # each command reports when it started and ended on the server
     command = "date +%s.%N; sleep 1; date +%s.%N; echo $SSH_CONNECTION"
     jobs = [gevent.spawn(run, c, command) for c in clients]

@@ -374,7 +374,9 @@ class SSHClient(TransferMixin, BaseSSHClient):
             return
         raise AuthenticationException(
             "No authentication method succeeded for %s@%s - tried: %s",
-            self.user, self.host, "; ".join(tried) or "nothing (no key, agent or password)",
+            self.user,
+            self.host,
+            "; ".join(tried) or "nothing (no key, agent or password)",
             host=self.host,
         )
 
@@ -394,7 +396,9 @@ class SSHClient(TransferMixin, BaseSSHClient):
     def _pkey_auth(self) -> None:
         if isinstance(self.pkey, bytes):
             self._eagain(
-                self.session.userauth_publickey_frommemory, self.user, self.pkey,
+                self.session.userauth_publickey_frommemory,
+                self.user,
+                self.pkey,
                 timeout=self.timeout,
             )
         else:
@@ -403,8 +407,12 @@ class SSHClient(TransferMixin, BaseSSHClient):
     def _file_auth(self, path: str) -> None:
         pub = path + ".pub"
         self._eagain(
-            self.session.userauth_publickey_fromfile, self.user, path, "",
-            pub if os.path.isfile(pub) else None, timeout=self.timeout,
+            self.session.userauth_publickey_fromfile,
+            self.user,
+            path,
+            "",
+            pub if os.path.isfile(pub) else None,
+            timeout=self.timeout,
         )
 
     def _agent_auth(self) -> None:
@@ -457,9 +465,7 @@ class SSHClient(TransferMixin, BaseSSHClient):
 
     def _require_session(self) -> None:
         if self.session is None:
-            raise SessionError(
-                "Client for host %s is disconnected", self.host, host=self.host
-            )
+            raise SessionError("Client for host %s is disconnected", self.host, host=self.host)
 
     # -- channels and commands --------------------------------------------
 
@@ -560,7 +566,9 @@ class SSHClient(TransferMixin, BaseSSHClient):
         out = self._output_of(channel)
         if timeout is None:
             timeout = out.timeout
-        return self._iter_lines(out, out.stdout, timeout), self._iter_lines(out, out.stderr, timeout)
+        return self._iter_lines(out, out.stdout, timeout), self._iter_lines(
+            out, out.stderr, timeout
+        )
 
     def read_output(self, channel: Any, timeout: float | None = None) -> Iterator[str]:
         """Read standard output buffer from channel.
