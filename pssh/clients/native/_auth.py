@@ -1,0 +1,128 @@
+"""Authentication for the native client: the given key (a path or the key's
+contents), the SSH agent, the configured or default identity files, then the
+password. Every step goes through the client's EAGAIN helper; the failure
+names the host and each method tried with its cause."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from ssh2.exceptions import SSH2Error
+
+from ...exceptions import AuthenticationException
+from ._errors import describe, map_errors
+
+DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa", "id_dsa", "identity")
+"""Key files under ``~/.ssh`` tried when no ``pkey`` is given, in this order."""
+
+
+class AuthMixin:
+    """Authentication methods of :class:`pssh.clients.native.single.SSHClient`."""
+
+    host: str
+    user: str
+    password: str | None
+    pkey: Any
+    allow_agent: bool
+    timeout: float | None
+    session: Any
+    ssh_host_config: Any
+    _eagain: Any  # the client's EAGAIN helper: _eagain(func, *args, timeout=None)
+
+    def auth(self) -> None:
+        """Authenticate: the given key (path or contents), else the SSH agent
+        (unless ``IdentitiesOnly`` is set in the OpenSSH config) and the
+        config's ``IdentityFile`` files or, when none is configured, the
+        default identities under ``~/.ssh``; then the password, if one was
+        given.
+
+        :raises: :py:class:`pssh.exceptions.AuthenticationException` when
+          no method succeeds, naming the methods tried.
+        """
+        tried: list[str] = []
+        if self.pkey is not None:
+            if self._try_auth(tried, "key %s" % self._pkey_name(), self._pkey_auth):
+                return
+        else:
+            agent = self.allow_agent and not self.ssh_host_config.identities_only
+            if agent and self._try_auth(tried, "agent", self._agent_auth):
+                return
+            for path in self._default_identities():
+                if self._try_auth(tried, "key %s" % path, self._file_auth, path):
+                    return
+        if self.password is not None and self._try_auth(tried, "password", self._password_auth):
+            return
+        raise AuthenticationException(
+            "No authentication method succeeded for %s@%s - tried: %s",
+            self.user,
+            self.host,
+            "; ".join(tried) or "nothing (no key, agent or password)",
+            host=self.host,
+        )
+
+    def _pkey_name(self) -> str:
+        return self.pkey if isinstance(self.pkey, str) else "<from memory>"
+
+    def _try_auth(self, tried: list[str], label: str, func: Any, *args: Any) -> bool:
+        try:
+            with map_errors(self.host, "authenticating with %s" % label, auth=True):
+                func(*args)
+        except AuthenticationException as exc:
+            cause = exc.__cause__
+            tried.append("%s (%s)" % (label, describe(cause) if cause else exc))
+            return False
+        return True
+
+    def _pkey_auth(self) -> None:
+        if isinstance(self.pkey, bytes):
+            self._eagain(
+                self.session.userauth_publickey_frommemory,
+                self.user,
+                self.pkey,
+                timeout=self.timeout,
+            )
+        else:
+            self._file_auth(self.pkey)
+
+    def _file_auth(self, path: str) -> None:
+        pub = path + ".pub"
+        self._eagain(
+            self.session.userauth_publickey_fromfile,
+            self.user,
+            path,
+            "",
+            pub if os.path.isfile(pub) else None,
+            timeout=self.timeout,
+        )
+
+    def _agent_auth(self) -> None:
+        if not os.environ.get("SSH_AUTH_SOCK"):
+            raise AuthenticationException("no SSH_AUTH_SOCK set", host=self.host)
+        agent = self.session.agent_init()
+        try:
+            agent.connect()
+            agent.list_identities()
+            identities = agent.get_identities()
+            for identity in identities:
+                try:
+                    self._eagain(agent.userauth, self.user, identity, timeout=self.timeout)
+                except SSH2Error:
+                    continue
+                return
+            raise AuthenticationException(
+                "agent offered %d key(s), none accepted", len(identities), host=self.host
+            )
+        finally:
+            agent.disconnect()
+
+    def _default_identities(self) -> Iterator[str]:
+        configured = self.ssh_host_config.identity_files
+        ssh_dir = os.path.expanduser("~/.ssh")
+        for path in configured or [os.path.join(ssh_dir, name) for name in DEFAULT_IDENTITIES]:
+            if os.path.isfile(path):
+                yield path
+
+    def _password_auth(self) -> None:
+        self._eagain(self.session.userauth_password, self.user, self.password, timeout=self.timeout)
