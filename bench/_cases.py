@@ -96,7 +96,7 @@ def pssh_connect(job: dict[str, Any]) -> dict[str, Any]:
         time.sleep(0.5)  # its sshd processes finish before the servers are measured
         warm_rss = rss_mb()
         reset_peak_rss()
-    with Meter(job["sshd"]) as first:
+    with Meter(job["sshd"], job.get("sshd_cgroup")) as first:
         client = _client(job, hosts, job.get("pool_size"))
         good, sockets = _echo_round(client, len(hosts))
     connect_peak = peak_rss_mb()
@@ -115,7 +115,7 @@ def pssh_connect(job: dict[str, Any]) -> dict[str, Any]:
         "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
     }
     if job.get("reuse", True):
-        with Meter(job["sshd"]) as again:
+        with Meter(job["sshd"], job.get("sshd_cgroup")) as again:
             good2, _ = _echo_round(client, len(hosts))
         result["reuse"] = {
             "wall": again.wall,
@@ -145,7 +145,7 @@ def pssh_stream(job: dict[str, Any]) -> dict[str, Any]:
             chars += len(line)
         return lines, chars
 
-    with Meter(job["sshd"]) as meter:
+    with Meter(job["sshd"], job.get("sshd_cgroup")) as meter:
         output = client.run_command(stream_command(job["mib"]))
         readers = [gevent.spawn(read, host_out) for host_out in output.values()]
         gevent.joinall(readers, raise_error=True)
@@ -176,7 +176,7 @@ def ssh_connect(job: dict[str, Any]) -> dict[str, Any]:
     hosts = job["hosts"][: job["n"]]
     raise_nofile(4 * len(hosts) + 64)
     argvs = [["ssh", *ssh_options(job), host, "echo hi"] for host in hosts]
-    with Meter(job["sshd"]) as meter:
+    with Meter(job["sshd"], job.get("sshd_cgroup")) as meter:
         outputs, rss = run_procs(argvs)
     meter.settle_sshd()
     good = sum(out == b"hi\n" for out in outputs)
@@ -205,7 +205,7 @@ def ssh_reuse(job: dict[str, Any]) -> dict[str, Any]:
         ]
         run_procs(masters, sink=True)
         argvs = [["ssh", *opts, "-o", "ControlMaster=no", host, "echo hi"] for host in hosts]
-        with Meter(job["sshd"]) as meter:
+        with Meter(job["sshd"], job.get("sshd_cgroup")) as meter:
             outputs, rss = run_procs(argvs)
         good = sum(out == b"hi\n" for out in outputs)
         run_procs([["ssh", *opts, "-O", "exit", host] for host in hosts], sink=True)
@@ -226,7 +226,7 @@ def ssh_stream(job: dict[str, Any]) -> dict[str, Any]:
     """``ssh host 'cmd' >/dev/null`` per host, all at once."""
     hosts = job["hosts"][: job["n"]]
     argvs = [["ssh", *ssh_options(job), host, stream_command(job["mib"])] for host in hosts]
-    with Meter(job["sshd"]) as meter:
+    with Meter(job["sshd"], job.get("sshd_cgroup")) as meter:
         _, rss = run_procs(argvs, sink=True)
     meter.settle_sshd()
     return {

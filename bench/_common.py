@@ -4,11 +4,13 @@ CPU is measured three ways:
 
 * the client's own: ``resource.getrusage(RUSAGE_SELF)`` (user + system, every thread);
 * OpenSSH client processes: ``resource.getrusage(RUSAGE_CHILDREN)`` once they are reaped;
-* the SSH servers': every ``sshd`` listener and all its descendants, read from ``/proc``.
-  A process's own run time (``schedstat``) plus ``cutime + cstime`` (its reaped children's)
-  summed over the listener trees is a counter that only grows while the listeners live:
-  per-connection processes that exit are reaped by their parent, whose ``cutime``/``cstime``
-  then hold them. Its change across a measured section is the servers' CPU for that section.
+* the SSH servers': the ``sshd`` listeners are put in a CPU-accounting cgroup of their own
+  (cgroup v1 ``cpuacct`` or v2 ``cpu.stat``), which every process they fork is born into;
+  its counter is exact and includes processes that have exited. Where cgroups cannot be
+  used, the listeners and their descendants are read from ``/proc`` instead (a live
+  process's ``schedstat``, plus ``cutime + cstime`` of reaped ones): that undercounts,
+  since a child that ran for less than a clock tick - the shell of a short command - may
+  add nothing to its parent's ``cutime``.
 
 The servers' CPU divided by the number of cores is the *sshd floor*: the wall time the servers
 need for the section even if the client cost nothing. On one machine shared by client and
@@ -74,6 +76,7 @@ class Servers:
             self.stop()
             raise
         self.config = self.group.config()
+        self.cgroup = _cpu_cgroup(self.listener_pids())
 
     def listener_pids(self) -> list[int]:
         """The ``sshd -D`` processes (each the root of its connections' processes)."""
@@ -91,6 +94,7 @@ class Servers:
             "known_hosts": cfg.known_hosts,
             "home": cfg.home,
             "sshd": self.listener_pids(),
+            "sshd_cgroup": self.cgroup,
         }
 
     def stop(self) -> None:
@@ -99,10 +103,70 @@ class Servers:
         if self.group is not None:
             self.group.stop()
             self.group = None
+        if getattr(self, "cgroup", None):
+            _remove_cgroup(self.cgroup)
         remove_temp_dir(self.workdir)
 
 
 # -- CPU -----------------------------------------------------------------------------
+
+_CGROUP_ROOTS = (
+    ("/sys/fs/cgroup/cpuacct", "cpuacct.usage"),  # cgroup v1 CPU accounting
+    ("/sys/fs/cgroup", "cgroup.controllers"),  # cgroup v2
+    ("/sys/fs/cgroup/unified", "cgroup.controllers"),  # v2 beside v1
+)
+
+
+def _cpu_cgroup(pids: Sequence[int]) -> str | None:
+    """A new CPU-accounting cgroup holding ``pids`` (their children are born in it), or
+    None where cgroups cannot be used. Its counter includes processes that have exited,
+    to the nanosecond; ``/proc`` only has their ``cutime``, in which a process that ran
+    less than a clock tick (a command's shell: ~3 ms) may count as nothing."""
+    for root, marker in _CGROUP_ROOTS:
+        if not os.path.exists(os.path.join(root, marker)):
+            continue
+        path = os.path.join(root, f"pssh-bench-{os.getpid()}")
+        try:
+            os.mkdir(path)
+        except OSError:
+            continue
+        try:
+            for pid in pids:
+                with open(os.path.join(path, "cgroup.procs"), "w") as handle:
+                    handle.write(str(pid))
+            cgroup_cpu(path)
+            return path
+        except (OSError, ValueError):
+            _remove_cgroup(path, pids)
+    return None
+
+
+def _remove_cgroup(path: str, pids: Sequence[int] = ()) -> None:
+    """Move ``pids`` back to the parent cgroup and remove ``path`` (best effort)."""
+    parent = os.path.dirname(path)
+    for pid in pids:
+        try:
+            with open(os.path.join(parent, "cgroup.procs"), "w") as handle:
+                handle.write(str(pid))
+        except OSError:
+            pass
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def cgroup_cpu(path: str) -> float:
+    """CPU seconds used by every process that ever was in the cgroup ``path``."""
+    usage = os.path.join(path, "cpuacct.usage")
+    if os.path.exists(usage):
+        with open(usage) as handle:
+            return int(handle.read()) / 1e9
+    with open(os.path.join(path, "cpu.stat")) as handle:
+        for line in handle:
+            if line.startswith("usage_usec "):
+                return int(line.split()[1]) / 1e6
+    raise ValueError(f"no CPU usage in {path}")
 
 
 def _stat(pid: str) -> tuple[int, float] | None:
@@ -157,9 +221,15 @@ class Meter:
     ``m.children_cpu``, ``m.sshd_cpu`` and ``m.others``: what everything else on the
     machine (other users' processes) took of it meanwhile, as a fraction of all cores."""
 
-    def __init__(self, sshd_pids: Sequence[int] = ()) -> None:
+    def __init__(self, sshd_pids: Sequence[int] = (), cgroup: str | None = None) -> None:
         self.sshd_pids = list(sshd_pids)
+        self.cgroup = cgroup
         self.wall = self.cpu = self.children_cpu = self.sshd_cpu = self.others = 0.0
+
+    def _sshd_now(self) -> float:
+        if self.cgroup:
+            return cgroup_cpu(self.cgroup)
+        return tree_cpu(self.sshd_pids) if self.sshd_pids else 0.0
 
     @staticmethod
     def _cpu(who: int) -> float:
@@ -167,7 +237,7 @@ class Meter:
         return usage.ru_utime + usage.ru_stime
 
     def __enter__(self) -> Meter:
-        self._sshd = tree_cpu(self.sshd_pids) if self.sshd_pids else 0.0
+        self._sshd = self._sshd_now()
         self._children = self._cpu(resource.RUSAGE_CHILDREN)
         self._cpu0 = self._cpu(resource.RUSAGE_SELF)
         self._busy = machine_busy()
@@ -179,22 +249,21 @@ class Meter:
         busy = machine_busy() - self._busy
         self.cpu = self._cpu(resource.RUSAGE_SELF) - self._cpu0
         self.children_cpu = self._cpu(resource.RUSAGE_CHILDREN) - self._children
-        if self.sshd_pids:
-            self.sshd_cpu = tree_cpu(self.sshd_pids) - self._sshd
+        self.sshd_cpu = self._sshd_now() - self._sshd
         mine = self.cpu + self.children_cpu + self.sshd_cpu
         self.others = max(0.0, busy - mine) / (self.wall * cores())
 
     def settle_sshd(self, quiet: float = 0.3, limit: float = 10.0) -> None:
         """Add the servers' CPU for work still going on after the section (connections
         being torn down): wait until their counter stops moving, at most ``limit`` s."""
-        if not self.sshd_pids:
+        if not self.sshd_pids and not self.cgroup:
             return
-        last = tree_cpu(self.sshd_pids)
+        last = self._sshd_now()
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             time.sleep(quiet)
-            now = tree_cpu(self.sshd_pids)
-            if now == last:
+            now = self._sshd_now()
+            if abs(now - last) < 0.005:
                 break
             last = now
         self.sshd_cpu = last - self._sshd
