@@ -47,11 +47,14 @@ class RetryPolicy:
         func: Callable[..., T],
         *args: Any,
         retry_on: tuple[type[BaseException], ...] = (Exception,),
+        give_up_on: tuple[type[BaseException], ...] = (),
         **kwargs: Any,
     ) -> T:
         """Call ``func`` until it succeeds or the attempts run out.
 
-        Exceptions not in ``retry_on`` are raised at once. After the last
+        Exceptions not in ``retry_on``, and those in ``give_up_on`` (errors no
+        retry can help with, such as a refused host key, even when they are
+        subclasses of a retried class), are raised at once. After the last
         attempt the last exception is raised with ``attempts`` set on it.
         """
         delays = self.delays()
@@ -60,6 +63,8 @@ class RetryPolicy:
             attempt += 1
             try:
                 return func(*args, **kwargs)
+            except give_up_on:
+                raise
             except retry_on as exc:
                 delay = next(delays, None)
                 if delay is None:

@@ -127,3 +127,21 @@ def test_eagain_is_named_only_in_the_helper():
         if "LIBSSH2_ERROR_EAGAIN" in path.read_text() and path.name != "_eagain.py"
     ]
     assert offenders == []
+
+
+def test_retry_policy_gives_up_at_once_on_final_errors():
+    class Retried(Exception):
+        pass
+
+    class Final(Retried):
+        pass
+
+    calls = []
+
+    def fail():
+        calls.append(1)
+        raise Final("no retry helps")
+
+    with pytest.raises(Final):
+        RetryPolicy(3, 0).call(fail, retry_on=(Retried,), give_up_on=(Final,))
+    assert calls == [1]

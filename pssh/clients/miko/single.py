@@ -61,15 +61,6 @@ _RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationExce
              SSHException)  # fmt: skip
 
 
-class _Final(Exception):
-    """Carries an error no retry can help with (a host key refused) through
-    the retry policy."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(error)
-        self.error = error
-
-
 class SSHClient(SFTPMixin, BaseSSHClient):
     """SSH client based on Paramiko with sane defaults.
 
@@ -235,18 +226,10 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self.client: paramiko.SSHClient | None = None
         self._proxy_client: SSHClient | None = None
         self._outputs: weakref.WeakKeyDictionary[Any, ChannelOutput] = weakref.WeakKeyDictionary()
-        try:
-            self.retry.call(self._connect_attempt, retry_on=_RETRY_ON)
-        except _Final as final:
-            raise final.error from final.error.__cause__
+        # a refused host key is final: no retry can change it
+        self.retry.call(self._connect, retry_on=_RETRY_ON, give_up_on=(HostKeyError,))
 
     # -- connection -------------------------------------------------------
-
-    def _connect_attempt(self) -> None:
-        try:
-            self._connect()
-        except HostKeyError as exc:
-            raise _Final(exc) from exc
 
     def _connect(self) -> None:
         sock = self._open_sock()

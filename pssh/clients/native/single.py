@@ -57,15 +57,6 @@ host_logger = logging.getLogger("pssh.host_logger")
 _RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException)
 
 
-class _Final(Exception):
-    """Carries an error no retry can help with (a host key refused) through
-    the retry policy."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(error)
-        self.error = error
-
-
 # Algorithms offered, best first. AES-GCM has hardware support on today's CPUs
 # (twice chacha20's throughput here, at half the CPU); CBC, arcfour, 3DES and
 # SHA-1 key exchanges are not offered at all.
@@ -242,16 +233,8 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     # -- connection -------------------------------------------------------
 
     def _init(self) -> None:
-        try:
-            self.retry.call(self._connect_attempt, retry_on=_RETRY_ON)
-        except _Final as final:
-            raise final.error from final.error.__cause__
-
-    def _connect_attempt(self) -> None:
-        try:
-            self._connect_once()
-        except HostKeyError as exc:
-            raise _Final(exc) from exc
+        # a refused host key is final: no retry can change it
+        self.retry.call(self._connect_once, retry_on=_RETRY_ON, give_up_on=(HostKeyError,))
 
     def _connect_once(self) -> None:
         self.sock = self._open_socket()
