@@ -102,7 +102,9 @@ class BaseParallelSSHClient:
         self.host_clients: dict[str, Any] = {}
         self.cmds: list[gevent.Greenlet] | None = None
         self._connect_locks: dict[str, Semaphore] = {}
-        raise_open_files_limit(pool_size)
+        # Connections stay open after each call, so every host needs its own
+        # descriptor, however small the pool.
+        raise_open_files_limit(max(pool_size, len(self._hosts)))
 
     # -- hosts ------------------------------------------------------------
 
@@ -123,6 +125,8 @@ class BaseParallelSSHClient:
             if not isinstance(host, str):
                 raise TypeError("Host names must be strings, got %r" % (host,))
         self._hosts = hosts
+        if "host_clients" in self.__dict__:  # hosts changed after construction
+            raise_open_files_limit(max(self.pool_size, len(hosts) + len(self.host_clients)))
 
     def _host_setting(self, host: str, key: str, default: Any) -> Any:
         config = self.host_config.get(host)
