@@ -177,6 +177,11 @@ class Bench:
         )
         note = "; ".join(x for x in (note, _share_note(ours, floor)) if x)
         label = "hosts1000" if n == 1000 else f"hosts1000 ({n} hosts)"
+        pool = max(1, n // 4)
+        small = self.work(
+            "pssh_connect", n=n, reuse=False, low_nofile=True, warm_up=True, pool_size=pool
+        )
+        small_floor = small["sshd_cpu"] / self.cores
         return [
             row(
                 label,
@@ -195,6 +200,16 @@ class Bench:
                 f"{ssh['ok']}/{n} ok)",
                 f"{ssh['wall']:.2f} s",
                 ours["wall"] / ssh["wall"],
+            ),
+            row(
+                f"{label} pool_size={pool}",
+                small,
+                "sshd floor",
+                f"{small_floor:.2f} s",
+                small["wall"] / small_floor,
+                note=f"{small['ok']}/{n} ok; client memory {small['client_mb']:.0f} MB "
+                f"({1024 * small['client_mb'] / n:.0f} KiB/host); open-files limit 1024 at "
+                f"start, then {small['nofile']}",
             ),
         ]
 
