@@ -150,10 +150,15 @@ def _remove_cgroup(path: str, pids: Sequence[int] = ()) -> None:
                 handle.write(str(pid))
         except OSError:
             pass
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+    deadline = time.monotonic() + 5
+    while True:  # the servers' last processes may take a moment to be reaped
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
 
 
 def cgroup_cpu(path: str) -> float:

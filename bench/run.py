@@ -17,8 +17,10 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -421,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"pssh bench{' (quick)' if args.quick else ''}: {_environment()}", flush=True)
     started = time.perf_counter()
     servers = Servers(hosts)
+    # Every pssh client of the suite (copy_bench's and miko_bench's too, which record new
+    # host keys) sees an empty home: nothing is read from or written to the user's ~/.ssh.
+    home, os.environ["HOME"] = os.environ.get("HOME"), tempfile.mkdtemp(prefix="pssh-bench-home-")
     rows: list[Row] = []
     try:
         bench = Bench(servers, sizes, args.quick)
@@ -430,6 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows += method(case) if case.startswith("connect") else method()
     finally:
         servers.stop()
+        shutil.rmtree(os.environ["HOME"], ignore_errors=True)
+        if home is not None:
+            os.environ["HOME"] = home
     print(format_table(rows))
     print(
         f"\n{time.perf_counter() - started:.0f} s in all; load at the end "
