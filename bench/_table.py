@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from _common import MB
+from _common import MAX_PROCS, MB, cores
 
 Row = dict[str, Any]
 HEAD = ("case", "ours wall s", "ours CPU s", "MB/s", "peak RSS MB", "others' load",
@@ -54,3 +58,32 @@ def format_table(rows: Sequence[Row]) -> str:
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     notes = [f"- {r['case'] or '(above)'}: {r['note']}" for r in rows if r.get("note")]
     return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def share_note(ours: dict[str, Any], floor: float) -> str:
+    """With other work on the machine, the floor on the cores' share that was left."""
+    others = ours.get("others") or 0.0
+    if others < 0.05 or others >= 0.95:
+        return ""
+    left = floor / (1 - others)
+    return (
+        f"others took {others:.0%} of the cores meanwhile; on the share left the floor is "
+        f"{left:.3f} s (ratio {ours['wall'] / left:.2f}x)"
+    )
+
+
+def at_once(n: int) -> str:
+    """How many OpenSSH processes ran together, when not all."""
+    return f", {MAX_PROCS} at once" if n > MAX_PROCS else ""
+
+
+def environment() -> str:
+    """One line on the machine and the versions measured."""
+    ssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
+    import ssh2
+
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M')}; {cores()} cores, load {load}; Python "
+        f"{platform.python_version()}; ssh2-python {ssh2.__version__}; {ssh}"
+    )

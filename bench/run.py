@@ -16,17 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from _common import MAX_PROCS, MB, Servers, cores, raise_nofile, run_worker
-from _table import Row, format_table, row
+from _common import MB, Servers, cores, raise_nofile, run_worker
+from _table import Row, at_once, environment, format_table, row, share_note
 
 SCRIPT = os.path.abspath(__file__)
 DEFAULT_CASES = ("connect10", "connect100", "connect300", "stream4", "copy4", "hosts1000", "miko")
@@ -61,22 +59,6 @@ SIZES = {
 }
 
 
-def _share_note(ours: dict[str, Any], floor: float) -> str:
-    """With other work on the machine, the floor on the cores' share that was left."""
-    others = ours.get("others") or 0.0
-    if others < 0.05 or others >= 0.95:
-        return ""
-    left = floor / (1 - others)
-    return (
-        f"others took {others:.0%} of the cores meanwhile; on the share left the floor is "
-        f"{left:.3f} s (ratio {ours['wall'] / left:.2f}x)"
-    )
-
-
-def _at_once(n: int) -> str:
-    return f", {MAX_PROCS} at once" if n > MAX_PROCS else ""
-
-
 class Bench:
     """Runs the selected cases against one set of servers; collects table rows."""
 
@@ -105,7 +87,7 @@ class Bench:
         label = name if n == int(name[7:]) else f"{name} ({n} hosts)"
         failed = n - ours["ok"]
         note = "; ".join(
-            x for x in (f"{failed} host(s) failed" if failed else "", _share_note(ours, floor)) if x
+            x for x in (f"{failed} host(s) failed" if failed else "", share_note(ours, floor)) if x
         )
         ratio = ours["wall"] / floor
         if name == "connect100":
@@ -128,7 +110,7 @@ class Bench:
             row(
                 "",
                 None,
-                f"ssh x{n}{_at_once(n)} (CPU {ssh['cpu']:.2f} s, RSS {ssh['rss_mb']:.0f} MB, "
+                f"ssh x{n}{at_once(n)} (CPU {ssh['cpu']:.2f} s, RSS {ssh['rss_mb']:.0f} MB, "
                 f"sshd {1000 * ssh['sshd_cpu'] / n:.1f} ms/conn)",
                 f"{ssh['wall']:.3f} s",
                 ours["wall"] / ssh["wall"],
@@ -148,7 +130,7 @@ class Bench:
                     again["wall"] / floor,
                     "wall <= 0.1 s",
                     self.judge(again["ok"] == n and again["wall"] <= 0.1),
-                    note=_share_note(again, floor),
+                    note=share_note(again, floor),
                 )
             )
             rows.append(
@@ -177,7 +159,7 @@ class Bench:
             f"{ours['base_rss_mb']:.0f} MB); {ours['sockets']} sockets; open-files limit "
             f"1024 at start, then {ours['nofile']}"
         )
-        note = "; ".join(x for x in (note, _share_note(ours, floor)) if x)
+        note = "; ".join(x for x in (note, share_note(ours, floor)) if x)
         label = "hosts1000" if n == 1000 else f"hosts1000 ({n} hosts)"
         pool = max(1, n // 4)
         small = self.work(
@@ -198,7 +180,7 @@ class Bench:
             row(
                 "",
                 None,
-                f"ssh x{n}{_at_once(n)} (CPU {ssh['cpu']:.1f} s, RSS {ssh['rss_mb']:.0f} MB, "
+                f"ssh x{n}{at_once(n)} (CPU {ssh['cpu']:.1f} s, RSS {ssh['rss_mb']:.0f} MB, "
                 f"{ssh['ok']}/{n} ok)",
                 f"{ssh['wall']:.2f} s",
                 ours["wall"] / ssh["wall"],
@@ -385,17 +367,6 @@ CASE_HOSTS: dict[str, Callable[[dict[str, int]], int]] = {
 }
 
 
-def _environment() -> str:
-    ssh = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()
-    import ssh2
-
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{time.strftime('%Y-%m-%d %H:%M')}; {cores()} cores, load {load}; Python "
-        f"{platform.python_version()}; ssh2-python {ssh2.__version__}; {ssh}"
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke check)")
@@ -420,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = SIZES["quick" if args.quick else "full"]
     hosts = max([CASE_HOSTS[c](sizes) for c in args.cases if c in CASE_HOSTS] or [1])
     raise_nofile(8 * hosts + 256)
-    print(f"pssh bench{' (quick)' if args.quick else ''}: {_environment()}", flush=True)
+    print(f"pssh bench{' (quick)' if args.quick else ''}: {environment()}", flush=True)
     started = time.perf_counter()
     servers = Servers(hosts)
     # Every pssh client of the suite (copy_bench's and miko_bench's too, which record new
