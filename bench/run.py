@@ -286,7 +286,9 @@ class Bench:
                     ours,
                     f"miko client (CPU {mik['cpu_seconds']:.2f} s)",
                     figure,
-                    nat["seconds"] / mik["seconds"],
+                    (mik["seconds"] / nat["seconds"])
+                    if "bytes" in nat
+                    else (nat["seconds"] / mik["seconds"]),
                 )
             )
         return rows
