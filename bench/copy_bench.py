@@ -138,7 +138,9 @@ def _pssh_worker(job: dict[str, Any]) -> dict[str, Any]:
     start_usage = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     client = ParallelSSHClient(hosts, port=job["port"], user=job["user"], pkey=job["pkey"],
-                               allow_agent=False, num_retries=1, timeout=600)  # fmt: skip
+                               allow_agent=False, num_retries=1, timeout=600,
+                               known_hosts=job["known_hosts"], host_key_policy="strict",
+                               ssh_config="none")  # fmt: skip
     args = [{"target": target} for target in job["targets"]]
     if case == "pssh sftp up":
         greenlets = client.copy_file(job["source"], "%(target)s", copy_args=args)

@@ -96,7 +96,9 @@ def _measure(name: str, cfg: dict[str, Any], output_mib: int, pool_size: int) ->
 
     hosts = cfg["hosts"]
     options = dict(user=cfg["user"], port=cfg["port"], pkey=cfg["pkey"], num_retries=3,
-                   retry_delay=1, timeout=60, pool_size=pool_size)  # fmt: skip
+                   retry_delay=1, timeout=60, pool_size=pool_size,
+                   known_hosts=cfg["known_hosts"], host_key_policy="strict",
+                   ssh_config="none")  # fmt: skip
     rows = []
     clock = _Clock()
     client = cls(hosts, **options)
@@ -178,7 +180,8 @@ def run(
             host_addresses(hosts), generate_keys(workdir), user=ensure_test_user()
         )
         cfg = group.config()
-        config = {"hosts": list(cfg.hosts), "user": cfg.user, "port": cfg.port, "pkey": cfg.pkey}
+        config = {"hosts": list(cfg.hosts), "user": cfg.user, "port": cfg.port, "pkey": cfg.pkey,
+                  "known_hosts": cfg.known_hosts}  # fmt: skip
         for _ in range(repeat):
             for name in clients:
                 rows += _worker(name, config, output_mib, pool_size)

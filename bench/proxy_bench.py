@@ -91,7 +91,8 @@ def _row(mode: str, test: str, hosts: int, nbytes: int, seconds: float) -> dict[
 def _parallel_client(mode: str, cfg: ServerConfig, proxy: ServerConfig, hosts: list[str]) -> Any:
     kwargs: dict[str, Any] = dict(
         user=cfg.user, port=cfg.port, pkey=cfg.pkey, num_retries=1, timeout=60,
-        pool_size=max(10, len(hosts)),
+        pool_size=max(10, len(hosts)), known_hosts=[cfg.known_hosts, proxy.known_hosts],
+        host_key_policy="strict", ssh_config="none",
     )  # fmt: skip
     if mode == "proxy":
         kwargs.update(proxy_host=proxy.host, proxy_port=proxy.port, proxy_user=proxy.user,
