@@ -56,6 +56,7 @@ Semantics
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import ipaddress
@@ -383,10 +384,16 @@ class _Loader:
 
 
 def _local_user() -> str:
+    return _user_name(os.getuid())
+
+
+@functools.lru_cache(maxsize=8)
+def _user_name(uid: int) -> str:
+    # cached: a lookup per host would read the passwd database a thousand times
     try:
-        return pwd.getpwuid(os.getuid()).pw_name
+        return pwd.getpwuid(uid).pw_name
     except KeyError:
-        return os.environ.get("USER") or str(os.getuid())
+        return os.environ.get("USER") or str(uid)
 
 
 def _percent(text: str, tokens: Mapping[str, str], what: str) -> str:
@@ -519,16 +526,18 @@ class _Walk:
         got, hostname = self.got, self.hostname()
         port = _port(got["port"][0]) if "port" in got else 22
         alias = ascii_lower(got["hostkeyalias"][0]) if "hostkeyalias" in got else None
-        local = socket.gethostname()
         ruser = self.remote_user()
-        tokens = {
-            "C": hashlib.sha1(f"{local}{hostname}{port}{ruser}".encode()).hexdigest(),
-            "d": os.path.expanduser("~"), "h": hostname, "i": str(os.getuid()),
-            "k": alias or self.host, "L": local.split(".")[0], "l": local, "n": self.host,
-            "p": str(port), "r": ruser, "u": self.local_user,
-        }  # fmt: skip
+        tokens: dict[str, str] = {}
 
         def path(value: str, what: str) -> str:
+            if not tokens:  # only when there is a path to expand
+                local = socket.gethostname()
+                tokens.update({
+                    "C": hashlib.sha1(f"{local}{hostname}{port}{ruser}".encode()).hexdigest(),
+                    "d": os.path.expanduser("~"), "h": hostname, "i": str(os.getuid()),
+                    "k": alias or self.host, "L": local.split(".")[0], "l": local,
+                    "n": self.host, "p": str(port), "r": ruser, "u": self.local_user,
+                })  # fmt: skip
             return _percent(_dollar(_tilde(value, what), what), tokens, what)
 
         known = got.get("userknownhostsfile")
