@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import gevent
@@ -125,10 +126,16 @@ def test_one_host_does_not_wait_for_another(make_client, sshd):
 
 
 def test_greenlet_timeout_raises_gevent_timeout(make_client, sshd):
-    client = make_client(hosts=[sshd.hosts[0]])
-    client.join(client.run_command("true"))
-    with pytest.raises(gevent.Timeout):
-        client.run_command("true", greenlet_timeout=1e-9)
+    # a server that accepts the connection and never speaks: the handshake hangs
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)
+    try:
+        client = make_client(hosts=["127.0.0.1"], port=silent.getsockname()[1])
+        with pytest.raises(gevent.Timeout):
+            client.run_command("true", greenlet_timeout=0.5, stop_on_errors=False)
+    finally:
+        silent.close()
 
 
 def test_close_channel_with_pty_then_join(make_client):
