@@ -210,3 +210,24 @@ def remote_dir(test_user: TestUser) -> Iterator[str]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def client_factory(sshd: ServerConfig) -> Iterator[Callable[..., object]]:
+    """``make(cls, hosts=None, **kwargs)``: a parallel client of class ``cls`` for the
+    ``sshd`` hosts (or ``hosts``), logging in as the test user on the servers' port with one
+    attempt unless ``kwargs`` say otherwise. Its connections are closed after the test."""
+    made: list = []
+
+    def make(cls: type, hosts: Sequence[str] | None = None, **kwargs: object) -> object:
+        kwargs.setdefault("port", sshd.port)
+        kwargs.setdefault("user", sshd.user)
+        kwargs.setdefault("num_retries", 1)
+        client = cls(list(sshd.hosts) if hosts is None else hosts, **kwargs)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        for host_client in list(client.host_clients.values()):
+            host_client.disconnect()

@@ -9,6 +9,7 @@ Every test uses its own known_hosts file (never the session's ``~/.ssh``).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -43,23 +44,8 @@ def family(request) -> str:
 
 
 @pytest.fixture
-def make_client(family, sshd):
-    made = []
-
-    def make(hosts=None, **kwargs):
-        kwargs.setdefault("port", sshd.port)
-        kwargs.setdefault("user", sshd.user)
-        kwargs.setdefault("pkey", sshd.pkey)
-        kwargs.setdefault("num_retries", 1)
-        kwargs.setdefault("ssh_config", "none")
-        client = PARALLEL[family](list(sshd.hosts) if hosts is None else hosts, **kwargs)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        for host_client in client.host_clients.values():
-            host_client.disconnect()
+def make_client(client_factory, family, sshd):
+    return functools.partial(client_factory, PARALLEL[family], pkey=sshd.pkey, ssh_config="none")
 
 
 # -- helpers -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ client's own API.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import subprocess
@@ -35,21 +36,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def make_client(sshd):
-    made = []
-
-    def make(hosts=None, **kwargs):
-        kwargs.setdefault("port", sshd.port)
-        kwargs.setdefault("user", sshd.user)
-        kwargs.setdefault("num_retries", 1)
-        client = ParallelSSHClient(list(sshd.hosts) if hosts is None else hosts, **kwargs)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        for host_client in client.host_clients.values():
-            host_client.disconnect()
+def make_client(client_factory):
+    return functools.partial(client_factory, ParallelSSHClient)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ native client must, and does, work in a patched process too.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -42,22 +43,8 @@ def client_cls(request):
 
 
 @pytest.fixture
-def make_client(client_cls, sshd):
-    made = []
-
-    def make(hosts=None, **kwargs):
-        kwargs.setdefault("port", sshd.port)
-        kwargs.setdefault("user", sshd.user)
-        kwargs.setdefault("pkey", sshd.pkey)
-        kwargs.setdefault("num_retries", 1)
-        client = client_cls(list(sshd.hosts) if hosts is None else hosts, **kwargs)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        for host_client in client.host_clients.values():
-            host_client.disconnect()
+def make_client(client_factory, client_cls, sshd):
+    return functools.partial(client_factory, client_cls, pkey=sshd.pkey)
 
 
 def refused_port() -> int:
