@@ -213,12 +213,7 @@ class _deadline:
             self._timer.close()
 
 
-# Function forms, for code holding a session that no other greenlet uses.
-
-
-def wait_socket(session: Any, sock: Any, timeout: float | None = None) -> None:
-    """:py:meth:`SessionIO.wait` for a session used by one greenlet only."""
-    SessionIO(session, sock).wait(timeout)
+# Function forms, for code holding a session that no other greenlet waits on.
 
 
 def eagain(
@@ -226,28 +221,6 @@ def eagain(
 ) -> Any:
     """:py:meth:`SessionIO.eagain` for a session used by one greenlet only."""
     return SessionIO(session, sock).eagain(func, *args, timeout=timeout)
-
-
-def eagain_write(
-    session: Any,
-    sock: Any,
-    write_func: Callable[[bytes], tuple[int, int]],
-    data: bytes,
-    timeout: float | None = None,
-) -> None:
-    """:py:meth:`SessionIO.write` for a session used by one greenlet only."""
-    SessionIO(session, sock).write(write_func, data, timeout)
-
-
-def read_chunk(
-    session: Any,
-    sock: Any,
-    read_func: Callable[[int], tuple[int, bytes]],
-    size: int = 65536,
-    timeout: float | None = None,
-) -> bytes:
-    """:py:meth:`SessionIO.read` for a session used by one greenlet only."""
-    return SessionIO(session, sock).read(read_func, size, timeout)
 
 
 def try_read(read_func: Callable[[int], tuple[int, bytes]], size: int = 65536) -> bytes | None:
