@@ -50,6 +50,7 @@ _TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
+from backends import FAMILIES, Backend, load_backend  # noqa: E402
 from embedded_server.openssh import (  # noqa: E402
     KeySet,
     ServerConfig,
@@ -70,9 +71,77 @@ PROXY_HOSTS = ["127.0.0.50"]
 _REAL_HOME = os.environ.get("HOME")
 
 
+_SHARED_DIR = os.path.join(_TESTS_DIR, "shared")
+_MIKO_DIR = os.path.join(_TESTS_DIR, "miko")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend", choices=FAMILIES, default="native",
+        help="client family this process tests: 'native' (default; tests/unit, "
+        "tests/integration and tests/shared, nothing monkey patched) or 'miko' (tests/miko "
+        "and tests/shared, patched by importing pssh.clients.miko)",
+    )  # fmt: skip
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # A developer's own agent must never take part in (or rescue) authentication tests.
     os.environ.pop("SSH_AUTH_SOCK", None)
+    config.addinivalue_line("markers", "native_only: in tests/shared, native client only")
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def pytest_ignore_collect(collection_path: os.PathLike, config: pytest.Config) -> bool | None:
+    """The native process never collects tests/miko (collecting imports the paramiko client,
+    which monkey patches the process); the miko process collects only tests/miko and
+    tests/shared."""
+    path = os.path.abspath(os.fspath(collection_path))
+    if not _inside(path, _TESTS_DIR) or path == _TESTS_DIR:
+        return None
+    if config.getoption("backend") == "native":
+        return True if _inside(path, _MIKO_DIR) else None
+    if _inside(path, _MIKO_DIR) or _inside(path, _SHARED_DIR):
+        return None
+    return True if os.path.isdir(path) or path.endswith(".py") else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("backend") == "native":
+        return
+    native_only = [item for item in items if item.get_closest_marker("native_only")]
+    if native_only:
+        config.hook.pytest_deselected(items=native_only)
+        items[:] = [item for item in items if not item.get_closest_marker("native_only")]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The native process must end as unpatched as users run it: a test module that imported
+    the paramiko client would have turned every native test into a test of the patched case."""
+    if session.config.getoption("backend") != "native":
+        return
+    import gevent.monkey
+
+    if gevent.monkey.is_anything_patched():
+        session.config.get_terminal_writer().line(
+            "ERROR: the native test process was monkey patched (a test imported "
+            "pssh.clients.miko outside tests/miko)", red=True,
+        )  # fmt: skip
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """The client family this process tests (``--backend``, default native)."""
+    return load_backend(request.config.getoption("backend"))
+
+
+@pytest.fixture(scope="session")
+def family(backend: Backend) -> str:
+    """Name of the client family under test: ``'native'`` or ``'miko'``."""
+    return backend.name
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -19,9 +19,8 @@ import subprocess
 
 import gevent
 import pytest
+from backends import PARALLEL, SINGLE
 
-from pssh.clients.miko import ParallelSSHClient as MikoParallel
-from pssh.clients.miko import SSHClient as MikoSingle
 from pssh.clients.native import ParallelSSHClient as NativeParallel
 from pssh.clients.native import SSHClient as NativeSingle
 from pssh.exceptions import (
@@ -34,18 +33,11 @@ from pssh.exceptions import (
 
 pytestmark = pytest.mark.integration
 
-PARALLEL = {"native": NativeParallel, "miko": MikoParallel}
-SINGLE = {"native": NativeSingle, "miko": MikoSingle}
 DEBUG = ["Match all", "LogLevel DEBUG1"]
 FORWARD_RE = re.compile(
     r"server_request_direct_tcpip: originator \S+ port \d+, target (\S+) port (\d+)"
 )
 GUARD = 60  # seconds: a hung test fails instead of blocking the run
-
-
-@pytest.fixture(params=sorted(PARALLEL))
-def family(request) -> str:
-    return request.param
 
 
 @pytest.fixture
@@ -155,6 +147,7 @@ Host *
     assert logs[1].forwards() == [(sshd.host, sshd.port)]
 
 
+@pytest.mark.native_only
 def test_native_single_client_follows_proxy_jump(sshd, sshd_factory, tmp_path, known):
     hop = sshd_factory(1, first="127.0.0.60", extra_config=DEBUG).config()
     config = write(tmp_path / "config", f"""
@@ -176,6 +169,7 @@ Host *
 # -- precedence ----------------------------------------------------------------------------
 
 
+@pytest.mark.native_only
 def test_explicit_arguments_and_host_config_win(sshd, sshd_factory, tmp_path, known):
     proxy = sshd_factory(1, first="127.0.0.60", extra_config=DEBUG).config()
     config = write(tmp_path / "config", f"""
@@ -205,6 +199,7 @@ def test_default_port_gives_way_to_config_port(family, sshd, tmp_path, known):
     assert reached(run(client, WHERE)[sshd.host]) == (sshd.host, str(sshd.port), sshd.user)
 
 
+@pytest.mark.native_only
 def test_default_files_include_and_none(sshd, tmp_path, monkeypatch, known):
     home = tmp_path / "home"
     monkeypatch.setenv("HOME", str(home))
@@ -253,6 +248,7 @@ def test_bad_config(family, sshd, tmp_path):
 # -- identities ----------------------------------------------------------------------------
 
 
+@pytest.mark.native_only
 def test_identities_only(sshd, ssh_agent, tmp_path, monkeypatch, known):
     monkeypatch.setenv("SSH_AUTH_SOCK", ssh_agent)  # the agent holds the authorised key
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -279,6 +275,7 @@ def test_identities_only(sshd, ssh_agent, tmp_path, monkeypatch, known):
 # -- ConnectTimeout and ServerAliveInterval ------------------------------------------------
 
 
+@pytest.mark.native_only
 def test_connect_timeout_bounds_the_handshake(tmp_path, known):
     with socket.socket() as silent:  # accepts connections (backlog) but never speaks
         silent.bind(("127.0.0.1", 0))

@@ -20,7 +20,6 @@ import socket
 import gevent
 import pytest
 
-from pssh.clients.miko import ParallelSSHClient as MikoParallel
 from pssh.clients.native import ParallelSSHClient as NativeParallel
 from pssh.exceptions import (
     AuthenticationException,
@@ -34,12 +33,11 @@ from pssh.output import HostOutput
 
 pytestmark = pytest.mark.integration
 
-CLIENTS = {"native": NativeParallel, "miko": MikoParallel}
 
 
-@pytest.fixture(params=sorted(CLIENTS))
-def client_cls(request):
-    return CLIENTS[request.param]
+@pytest.fixture
+def client_cls(backend):
+    return backend.ParallelSSHClient
 
 
 @pytest.fixture

@@ -17,11 +17,10 @@ import sys
 import textwrap
 
 import pytest
+from backends import PARALLEL, SINGLE
 from ssh2.session import LIBSSH2_METHOD_HOSTKEY
 
 from pssh._known_hosts import parse_line
-from pssh.clients.miko import ParallelSSHClient as MikoParallel
-from pssh.clients.miko import SSHClient as MikoSingle
 from pssh.clients.native import ParallelSSHClient as NativeParallel
 from pssh.clients.native import SSHClient as NativeSingle
 from pssh.exceptions import (
@@ -34,13 +33,6 @@ from pssh.exceptions import (
 
 pytestmark = pytest.mark.integration
 
-PARALLEL = {"native": NativeParallel, "miko": MikoParallel}
-SINGLE = {"native": NativeSingle, "miko": MikoSingle}
-
-
-@pytest.fixture(params=sorted(PARALLEL))
-def family(request) -> str:
-    return request.param
 
 
 @pytest.fixture
@@ -336,6 +328,7 @@ def check_well_formed(path: str, hosts: list[str], port: int, expected_blob: str
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == len(names)
 
 
+@pytest.mark.native_only
 def test_concurrent_first_connections_to_many_hosts(sshd_many, tmp_path):
     hosts = list(sshd_many.hosts)
     ed25519 = pub_line(host_pub(sshd_many.keys_dir, "ed25519"))
