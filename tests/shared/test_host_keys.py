@@ -22,7 +22,6 @@ from ssh2.session import LIBSSH2_METHOD_HOSTKEY
 
 from pssh._known_hosts import parse_line
 from pssh.clients.native import ParallelSSHClient as NativeParallel
-from pssh.clients.native import SSHClient as NativeSingle
 from pssh.exceptions import (
     HostKeyMismatchError,
     ProxyError,

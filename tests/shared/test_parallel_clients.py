@@ -20,7 +20,6 @@ import socket
 import gevent
 import pytest
 
-from pssh.clients.native import ParallelSSHClient as NativeParallel
 from pssh.exceptions import (
     AuthenticationException,
     ConnectionErrorException,

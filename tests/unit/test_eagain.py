@@ -9,7 +9,7 @@ import gevent
 import pytest
 from ssh2.session import LIBSSH2_SESSION_BLOCK_INBOUND
 
-from pssh.clients.native._eagain import EAGAIN, SessionIO, is_eagain
+from pssh.clients.native._eagain import EAGAIN, FALLBACK_TICK, SessionIO, is_eagain
 from pssh.exceptions import Timeout
 
 
@@ -113,3 +113,60 @@ def test_a_call_taking_nothing_wakes_nobody(pair):
     io.call(lambda: None)  # reads nothing
     with pytest.raises(Timeout):
         job.get()
+
+
+# -- sockets without TCP_INFO (a ProxyCommand's socket pair) -------------------------------
+
+
+@pytest.fixture
+def unix_pair():
+    a, b = socket.socketpair()
+    yield a, b
+    a.close()
+    b.close()
+
+
+def test_without_tcp_info_a_drained_socket_still_wakes_the_waiter(unix_pair):
+    ours, theirs = unix_pair
+    io = SessionIO(FakeSession(), ours)
+    assert io._tick == FALLBACK_TICK  # no TCP_INFO on a UNIX socket: the fallback count
+    woken = []
+
+    def waiter():
+        io.wait()
+        woken.append(True)
+
+    theirs.send(b"data")
+    job = gevent.spawn(waiter)
+    # The other greenlet drains the socket before the hub runs the waiter: FIONREAD fell.
+    io.call(lambda: ours.recv(100))
+    job.join(timeout=5)
+    assert woken == [True]
+
+
+def test_without_tcp_info_waiters_look_again_after_a_tick(unix_pair):
+    ours, _ = unix_pair
+    io = SessionIO(FakeSession(), ours)
+    calls = []
+
+    def func():
+        calls.append(1)
+        return EAGAIN if len(calls) < 4 else "done"
+
+    # Nothing ever becomes readable, yet the call is retried once per tick.
+    assert io.eagain(func, timeout=5) == "done"
+    assert len(calls) == 4
+
+
+def test_wait_without_reading_ends_only_on_wake(pair):
+    ours, theirs = pair
+    io = SessionIO(FakeSession(), ours)
+    theirs.send(b"unread")  # readable, but the caller said reading does not matter
+    job = gevent.spawn(io.wait, 0.3, read=False)
+    gevent.sleep(0.05)
+    assert not job.dead
+    io.wake()
+    job.join(timeout=5)
+    assert job.successful()
+    with pytest.raises(Timeout):
+        io.wait(0.1, read=False)

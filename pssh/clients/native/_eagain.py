@@ -18,6 +18,16 @@ when that count moved. Waiters then try again; a try that takes nothing off
 the socket wakes nobody, so there is no ping-pong and an idle session costs
 no CPU.
 
+Where ``TCP_INFO`` is missing (a socket that is not TCP, such as the socket
+pair of a ``ProxyCommand``, or a kernel without the counter) the count is the
+negated number of unread bytes (``FIONREAD``): a call that took bytes off the
+socket still shows. Data arriving *and* taken within one call would not, so in
+that mode waiters also look again every :data:`FALLBACK_TICK` seconds.
+
+The forwarding driver of a proxy session (:mod:`._forward`) waits here too,
+with :meth:`SessionIO.wait` told whether reading matters and woken by
+:meth:`SessionIO.wake` from the greenlets that feed it.
+
 ``timeout`` is a deadline for the whole call, not for one wait.
 """
 
@@ -55,16 +65,38 @@ def is_eagain(result: Any) -> bool:
     return False
 
 
-def _consumed(sock: Any) -> int:
-    """Bytes the process has taken off ``sock`` so far."""
+FALLBACK_TICK = 0.05
+"""Seconds between looks while waiting on a socket without ``TCP_INFO``."""
+
+
+def _unread(sock: Any) -> int:
+    unread = array.array("i", [0])
+    fcntl.ioctl(sock.fileno(), termios.FIONREAD, unread)
+    return unread[0]
+
+
+def _tcp_consumed(sock: Any) -> int:
+    """Bytes the process has taken off the TCP socket ``sock`` so far.
+
+    :raises OSError: or :py:class:`struct.error` where ``TCP_INFO`` (or its
+      ``tcpi_bytes_received`` field, Linux 4.1+) is not available.
+    """
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 136)
+    received: int = struct.unpack_from("Q", info, _TCP_INFO_BYTES_RECEIVED)[0]
+    return received - _unread(sock)
+
+
+def _fallback_consumed(sock: Any) -> int:
+    """A count that changes when a call took bytes off ``sock`` (any socket type)."""
+    return -_unread(sock)
+
+
+def _has_tcp_info(sock: Any) -> bool:
     try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 136)
-        received = struct.unpack_from("Q", info, _TCP_INFO_BYTES_RECEIVED)[0]
-        unread = array.array("i", [0])
-        fcntl.ioctl(sock.fileno(), termios.FIONREAD, unread)
-    except (OSError, struct.error):
-        return -1  # not TCP (or closed): assume something moved
-    return received - unread[0]
+        _tcp_consumed(sock)
+    except (OSError, struct.error, AttributeError):
+        return False
+    return True
 
 
 class SessionIO:
@@ -73,42 +105,73 @@ class SessionIO:
 
     :param session: A non-blocking :py:class:`ssh2.session.Session`.
     :param sock: The session's connected socket.
+    :param shared: Whether several greenlets call into the session. A session
+      driven by one greenlet only (the forwarding driver) never has its data
+      taken by another, so it needs neither the count nor the fallback's tick.
     """
 
-    __slots__ = ("session", "sock", "_event", "_waiters")
+    __slots__ = ("session", "sock", "_event", "_waiters", "_consumed", "_tick")
 
-    def __init__(self, session: Any, sock: Any) -> None:
+    def __init__(self, session: Any, sock: Any, shared: bool = True) -> None:
         self.session = session
         self.sock = sock
         self._event = Event()
         self._waiters = 0
+        if not shared or _has_tcp_info(sock):
+            self._consumed: Callable[[Any], int] = _tcp_consumed
+            self._tick: float | None = None
+        else:
+            self._consumed = _fallback_consumed
+            self._tick = FALLBACK_TICK
 
-    def wait(self, timeout: float | None = None) -> None:
+    def wait(self, timeout: float | None = None, *, read: bool | None = None) -> None:
         """Wait until the socket is ready the way the session is blocked, or
-        until another greenlet took data off it.
+        until another greenlet took data off it (or called :meth:`wake`).
 
+        :param read: ``None``: wait for what the session is blocked on.
+          ``True``/``False``: wait for the socket to become readable, or not,
+          whatever the session says (a caller that knows no call of its would
+          read the socket must not wait for readable: that would spin on data
+          meant for later); writable is waited for when the session is
+          blocked outbound. With neither, only :meth:`wake` ends the wait.
         :raises: :py:class:`pssh.exceptions.Timeout` after ``timeout`` seconds.
         """
         directions = self.session.block_directions()
-        events = 0
-        if directions & LIBSSH2_SESSION_BLOCK_INBOUND:
+        events = _WRITE if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND else 0
+        if read is None:
+            if directions & LIBSSH2_SESSION_BLOCK_INBOUND:
+                events |= _READ
+            if not events:
+                # libssh2 said "again" without naming a direction: yield, retry.
+                gevent.sleep(0.001)
+                return
+        elif read:
             events |= _READ
-        if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND:
-            events |= _WRITE
-        if not events:
-            # libssh2 said "again" without naming a direction: yield, retry.
-            gevent.sleep(0.001)
-            return
         event = self._event
-        watcher = get_hub().loop.io(self.sock.fileno(), events)
-        watcher.start(self._fire, event)
+        watcher = get_hub().loop.io(self.sock.fileno(), events) if events else None
+        if watcher is not None:
+            watcher.start(self._fire, event)
         self._waiters += 1
         try:
-            if not event.wait(timeout):
-                raise Timeout("No activity for %s seconds", timeout)
+            self._wait_event(event, timeout, watcher is not None)
         finally:
             self._waiters -= 1
-            watcher.stop()
+            if watcher is not None:
+                watcher.stop()
+
+    def _wait_event(self, event: Event, timeout: float | None, on_socket: bool) -> None:
+        tick = self._tick if on_socket else None
+        if tick is not None and (timeout is None or timeout > tick):
+            # No exact byte count: look again after a tick (callers retry their
+            # call in a loop under their own deadline, see :class:`_deadline`).
+            event.wait(tick)
+            return
+        if not event.wait(timeout):
+            raise Timeout("No activity for %s seconds", timeout)
+
+    def wake(self) -> None:
+        """Wake every greenlet waiting in :meth:`wait` (they try their calls again)."""
+        self._fire(self._event)
 
     def _fire(self, event: Event) -> None:
         if self._event is event:
@@ -120,11 +183,18 @@ class SessionIO:
         socket."""
         if not self._waiters:
             return func(*args)
-        before = _consumed(self.sock)
+        try:
+            before = self._consumed(self.sock)
+        except (OSError, struct.error):
+            before = None  # closed: whatever happens, let the waiters look
         try:
             return func(*args)
         finally:
-            if before < 0 or _consumed(self.sock) != before:
+            try:
+                moved = before is None or self._consumed(self.sock) != before
+            except (OSError, struct.error):
+                moved = True
+            if moved:
                 self._fire(self._event)
 
     def eagain(self, func: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
@@ -221,11 +291,3 @@ def eagain(
 ) -> Any:
     """:py:meth:`SessionIO.eagain` for a session used by one greenlet only."""
     return SessionIO(session, sock).eagain(func, *args, timeout=timeout)
-
-
-def try_read(read_func: Callable[[int], tuple[int, bytes]], size: int = 65536) -> bytes | None:
-    """Read what is there without waiting (``None``: nothing yet; ``b''``: end)."""
-    rc, data = read_func(size)
-    if rc == EAGAIN:
-        return None
-    return data if rc > 0 else b""

@@ -7,7 +7,8 @@ socket for "its" channel could sleep forever after another greenlet's call had
 already pulled its data in (the socket is then no longer readable). With a
 single driver that services every channel after every wake-up this cannot
 happen, and there is no busy loop: the driver sleeps until the session socket
-is ready or a local greenlet kicks it.
+is ready or a local greenlet kicks it. It sleeps in the package's one wait
+primitive, :meth:`._eagain.SessionIO.wait`, told whether reading matters.
 
 Per forwarded connection two small greenlets move bytes on the local side: one
 reads the local socket into the forward's ``outbound`` buffer (pausing above
@@ -33,9 +34,8 @@ from gevent.event import AsyncResult, Event
 from gevent.pool import Group
 from gevent.queue import Queue
 from ssh2.exceptions import SSH2Error
-from ssh2.session import LIBSSH2_SESSION_BLOCK_OUTBOUND
 
-from ._eagain import is_eagain, try_read
+from ._eagain import SessionIO, is_eagain
 from ._errors import _DISCONNECT
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,6 @@ HIGH_WATER = 1024 * 1024
 """Bytes from a local socket waiting to go into a channel before reading pauses."""
 QUEUED_CHUNKS = 8
 """Chunks read from a channel waiting for the local socket before reading pauses."""
-_EV_READ, _EV_WRITE = 1, 2  # libev/libuv io watcher events
 
 
 class _Open:
@@ -106,8 +105,7 @@ class SessionDriver:
         self.forwards: list[Forward] = []
         self._opens: deque[_Open] = deque()
         self._closing: list[Any] = []
-        self._wake = Event()
-        self._watchers: dict[int, Any] = {}
+        self._io = SessionIO(session, sock, shared=False)
         self._greenlets = Group()
         self._driver = gevent.spawn(self._run)
 
@@ -117,7 +115,7 @@ class SessionDriver:
 
     def kick(self) -> None:
         """Make the driver service every channel again."""
-        self._wake.set()
+        self._io.wake()
 
     # -- requests from other greenlets ------------------------------------
 
@@ -165,9 +163,6 @@ class SessionDriver:
             request.result.set_exception(self.error or _stopped())
         self._opens.clear()
         self._closing = []
-        for watcher in self._watchers.values():
-            watcher.stop()  # not closed: a dying driver may still stop it
-        self._watchers.clear()
         if self.error is None:
             self.error = _stopped()
 
@@ -231,27 +226,12 @@ class SessionDriver:
             self.stop()
 
     def _wait(self) -> None:
-        directions = self.session.block_directions()
-        events = 0
-        if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND:
-            events |= _EV_WRITE
         # Readable only matters while a call would read the socket: waiting on
         # it for channels that are paused (or done) would spin on their data.
-        if self._opens or self._closing or any(f.wants_transport() for f in self.forwards):
-            events |= _EV_READ
-        watcher = None
-        if events:
-            watcher = self._watchers.get(events)
-            if watcher is None:
-                watcher = gevent.get_hub().loop.io(self.sock.fileno(), events)
-                self._watchers[events] = watcher
-            watcher.start(self._wake.set)
-        try:
-            self._wake.wait()
-        finally:
-            if watcher is not None:
-                watcher.stop()
-        self._wake.clear()
+        reads = bool(
+            self._opens or self._closing or any(f.wants_transport() for f in self.forwards)
+        )
+        self._io.wait(read=reads)
 
     def _service_opens(self) -> bool:
         progressed = False
@@ -307,7 +287,7 @@ class SessionDriver:
             fwd.eof_sent = progressed = True
         fwd.paused = fwd.inbound.qsize() >= QUEUED_CHUNKS
         while not fwd.remote_eof and not fwd.paused:
-            data = try_read(channel.read, CHUNK)
+            data = self._io.try_read(channel.read, CHUNK)
             if data is None:
                 break
             progressed = True
