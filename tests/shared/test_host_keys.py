@@ -33,7 +33,6 @@ from pssh.exceptions import (
 pytestmark = pytest.mark.integration
 
 
-
 @pytest.fixture
 def make_client(client_factory, family, sshd):
     return functools.partial(client_factory, PARALLEL[family], pkey=sshd.pkey, ssh_config="none")

@@ -33,7 +33,6 @@ from pssh.output import HostOutput
 pytestmark = pytest.mark.integration
 
 
-
 @pytest.fixture
 def client_cls(backend):
     return backend.ParallelSSHClient
