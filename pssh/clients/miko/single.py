@@ -94,7 +94,12 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     :type timeout: int
     :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
       equivalent to `ssh -A` from the `ssh` command line utility.
-      Defaults to True if not set.
+      Defaults to ``False`` (parallel-ssh 1.8.0: ``True``): a forwarded agent
+      lets anyone with root on a host sign with the user's keys while
+      connected, so it is only given to hosts the caller names. Only the
+      agent allowed for authentication is forwarded: the keys of ``agent``
+      when given (never the system agent then), else the agent at
+      ``SSH_AUTH_SOCK`` if ``allow_agent``, else none. See :doc:`/security`.
     :type forward_ssh_agent: bool
     :param agent: (Optional) Override SSH agent object with the provided.
       This allows for overriding of the default paramiko behaviour of
@@ -164,7 +169,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         password: str | None = None,
         port: int | None = None,
         pkey: PKeyArg = None,
-        forward_ssh_agent: bool = True,
+        forward_ssh_agent: bool = False,
         num_retries: int = DEFAULT_RETRIES,
         agent: paramiko.agent.AgentSSH | None = None,
         allow_agent: bool = True,
@@ -386,7 +391,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             channel = self._transport().open_session(timeout=self.timeout)
         with map_errors(self.host, "executing command"):
             if self.forward_ssh_agent:
-                forward_agent(channel, self.host)
+                forward_agent(channel, self.host, self.agent, self.allow_agent)
             if use_pty:
                 channel.get_pty()
             channel.exec_command(cmd)

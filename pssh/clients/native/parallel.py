@@ -79,9 +79,15 @@ class ParallelSSHClient(BaseParallelSSHClient):
       authentication with ``proxy_host``. Defaults to available keys from
       SSHAgent and user's SSH identities.
     :type proxy_pkey: Private key file path to use.
-    :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
+    :param forward_ssh_agent: (Optional) Ask for SSH agent forwarding -
       equivalent to `ssh -A` from the `ssh` command line utility.
-      Defaults to True if not set.
+      Defaults to ``False`` (parallel-ssh 1.8.0: ``True``): a forwarded agent
+      lets anyone with root on a host sign with the user's keys while
+      connected, so it is only given to hosts the caller names. The native
+      client cannot carry forwarding (libssh2 cannot serve the agent
+      connections the server opens, and OpenSSH drops the whole connection
+      at the first use): with ``True`` it does not request it and warns once
+      per host. Use the paramiko client for forwarding. See :doc:`/security`.
     :type forward_ssh_agent: bool
     :param tunnel_timeout: (Optional) Timeout setting for proxy tunnel
       connections.
@@ -137,7 +143,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         proxy_user: str | None = None,
         proxy_password: str | None = None,
         proxy_pkey: str | bytes | None = None,
-        forward_ssh_agent: bool = True,
+        forward_ssh_agent: bool = False,
         tunnel_timeout: float | None = None,
         *,
         known_hosts: KnownHostsArg = None,

@@ -43,6 +43,7 @@ from .._host_keys import (
     lookup,
 )
 from .._sock import open_socket
+from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, make_command
 from ._auth import AuthMixin
 from ._eagain import SessionIO, eagain
@@ -132,9 +133,15 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     :param allow_agent: (Optional) set to False to disable connecting to
       the system's SSH agent
     :type allow_agent: bool
-    :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
+    :param forward_ssh_agent: (Optional) Ask for SSH agent forwarding -
       equivalent to `ssh -A` from the `ssh` command line utility.
-      Defaults to True if not set.
+      Defaults to ``False`` (parallel-ssh 1.8.0: ``True``): a forwarded agent
+      lets anyone with root on a host sign with the user's keys while
+      connected, so it is only given to hosts the caller names. The native
+      client cannot carry forwarding (libssh2 cannot serve the agent
+      connections the server opens, and OpenSSH drops the whole connection
+      at the first use): with ``True`` it does not request it and warns once
+      per host. Use the paramiko client for forwarding. See :doc:`/security`.
     :type forward_ssh_agent: bool
     :param proxy_host: Connection to host is via provided proxy host and
       client should use self.proxy_host for connection attempts.
@@ -177,7 +184,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         retry_delay: float = RETRY_DELAY,
         allow_agent: bool = True,
         timeout: float | None = None,
-        forward_ssh_agent: bool = True,
+        forward_ssh_agent: bool = False,
         proxy_host: str | None = None,
         _auth_thread_pool: bool = True,
         *,
@@ -362,18 +369,16 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             with map_errors(self.host, "opening a channel"):
                 channel = self._open(self.session.open_session)
             if self.forward_ssh_agent and not self._agent_forwarded:
-                self._request_agent_forwarding(channel)
+                self._agent_forwarded = True
+                warn_once(
+                    logger, ("agent-forwarding", self.host),
+                    "Not forwarding the SSH agent to %s: forward_ssh_agent=True is not "
+                    "supported by the native client (libssh2 cannot serve the agent "
+                    "connections the server opens, and the server would drop the "
+                    "connection at the first use); use pssh.clients.miko for agent "
+                    "forwarding", self.host,
+                )  # fmt: skip
         return channel
-
-    def _request_agent_forwarding(self, channel: Any) -> None:
-        # OpenSSH sets up one forwarded agent per connection, for every later
-        # session too, and refuses the request on later channels; so ask once.
-        self._agent_forwarded = True
-        try:
-            with map_errors(self.host, "requesting agent forwarding"):
-                self._eagain(channel.request_auth_agent, timeout=self.timeout)
-        except SessionError as exc:
-            logger.debug("Agent forwarding not available on %s: %s", self.host, exc)
 
     def execute(self, cmd: str, use_pty: bool = False, channel: Any = None) -> Any:
         """Execute command on remote server.
