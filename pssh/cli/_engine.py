@@ -42,6 +42,7 @@ class ConnectOptions:
     pkey: str | None = None
     password: str | None = None
     allow_agent: bool = True
+    forward_agent: bool = False
     connect_timeout: float | None = 10.0
     attempts: int = 1
     retry_delay: float = 1.0
@@ -68,6 +69,7 @@ def make_client(spec: HostSpec, opts: ConnectOptions) -> ParallelSSHClient:
         "pkey": opts.pkey,
         "password": opts.password,
         "allow_agent": opts.allow_agent,
+        "forward_ssh_agent": opts.forward_agent,  # explicit: off unless --forward-agent
         "num_retries": opts.attempts,
         "retry_delay": opts.retry_delay,
         "timeout": opts.connect_timeout,

@@ -135,6 +135,9 @@ def _add_connection(parser: argparse.ArgumentParser) -> None:
     add("-A", "--askpass", action="store_true",
         help="ask for a password on the terminal, never echoed (see password below)")  # fmt: skip
     add("--no-agent", action="store_true", help="do not use the SSH agent")
+    add("--forward-agent", action="store_true",
+        help="forward the SSH agent to the hosts (ssh -A; default off: root on a host "
+        "could use your keys while connected)")  # fmt: skip
     add("-J", "--proxy", metavar="[USER@]HOST[:PORT]", help="connect through this SSH jump host")
     add("--host-key-policy", choices=("strict", "accept-new", "off"),
         help="checking of host keys against known_hosts: strict (unknown keys "

@@ -525,3 +525,19 @@ def test_copy_failures_summary_and_json(sshd: ServerConfig, remote_dir: str, tmp
     records = {r["host"]: r for r in map(json.loads, res.stdout.splitlines())}
     assert records[sshd.host]["ok"] is True
     assert records[UNREACHABLE]["error"]["cause"] == "unreachable"
+
+
+# -- agent forwarding ---------------------------------------------------------------------
+
+
+def test_agent_is_not_forwarded_by_default(sshd: ServerConfig, ssh_agent: str) -> None:
+    base = ["-H", sshd.host, "-l", sshd.user, "--port", str(sshd.port), "-k", sshd.pkey]
+    env = pssh_env(SSH_AUTH_SOCK=ssh_agent)
+    res = pssh(*base, "--", 'echo "[$SSH_AUTH_SOCK]"', env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().endswith(": []")
+    # --forward-agent asks for it; the native client cannot carry it and says so
+    res = pssh("--forward-agent", *base, "--", 'echo "[$SSH_AUTH_SOCK]"; ssh-add -l', env=env)
+    assert f"Not forwarding the SSH agent to {sshd.host}" in res.stderr
+    assert f"{sshd.host}: []" in res.stdout
+    assert res.returncode == 1  # ssh-add: no agent; the connection survived
