@@ -16,7 +16,11 @@ presents on each connection:
   recorded anywhere with ``UserKnownHostsFile none``), hashed with
   ``HashKnownHosts yes``;
 - the policy: the ``host_key_policy`` argument, else
-  ``StrictHostKeyChecking``, else ``accept-new``.
+  ``StrictHostKeyChecking``, else ``accept-new``. ``StrictHostKeyChecking
+  no`` (or ``off``) from a config file is applied as ``accept-new``: a new
+  key is accepted and recorded, a changed key fails with
+  :class:`~pssh.exceptions.HostKeyMismatchError`. Only an explicit
+  ``host_key_policy='off'`` turns checking off.
 
 Files are read once per checker, or once per parallel client: the clients of
 one parallel client share a ``cache`` dict of :class:`KnownHosts` objects
@@ -33,7 +37,7 @@ from typing import Optional, Union
 
 from .._known_hosts import HostKeyPolicy, KnownHosts, parse_policy, verify
 from .._ssh_config import HostConfig, SSHConfig, SSHConfigError
-from ..exceptions import HostKeyError, SSHException
+from ..exceptions import HostKeyError, HostKeyMismatchError, SSHException
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,10 @@ HOST_KEY_ALGORITHMS = (
     "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
 )  # fmt: skip
 _RSA_ALGORITHMS = ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")
+_CONFIG_NO_NOTE = (
+    " (StrictHostKeyChecking no in the OpenSSH configuration accepts new host keys but not "
+    "changed ones in pssh; pass host_key_policy='off' to skip the check.)"
+)
 
 PathArg = Union[str, "os.PathLike[str]"]
 KnownHostsArg = Union[PathArg, Sequence[PathArg], None]
@@ -142,7 +150,17 @@ class HostKeyChecker:
         cache: Optional[dict[tuple[str, ...], KnownHosts]] = None,
     ) -> None:
         self.host = host
-        self.policy = check_policy(policy) or config.strict_host_key_checking or DEFAULT_POLICY
+        explicit = check_policy(policy)
+        configured = config.strict_host_key_checking
+        self.config_no = explicit is None and configured is HostKeyPolicy.OFF
+        """``StrictHostKeyChecking no`` from the config, applied as ``accept-new``."""
+        if self.config_no:
+            # A common config line must not hand passwords to an impostor: new keys are
+            # accepted and recorded, a changed key still fails (only the explicit
+            # host_key_policy='off' argument turns checking off). See doc/security.rst.
+            self.policy = HostKeyPolicy.ACCEPT_NEW
+        else:
+            self.policy = explicit or configured or DEFAULT_POLICY
         if config.host_key_alias:
             self.name, self.port = config.host_key_alias, None
         else:
@@ -198,6 +216,11 @@ class HostKeyChecker:
                 self.known, self.policy, self.name, self.port, None, bytes(key_blob),
                 self.write_path, hash_name=self.hash_name,
             )  # fmt: skip
+        except HostKeyMismatchError as exc:
+            args = list(exc.args)
+            if self.config_no and args and isinstance(args[0], str):
+                args[0] += _CONFIG_NO_NOTE
+            raise type(exc)(*args, host=self.host) from None
         except HostKeyError as exc:
             raise type(exc)(*exc.args, host=self.host) from None
         except ValueError as exc:
