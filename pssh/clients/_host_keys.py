@@ -38,6 +38,7 @@ from typing import Optional, Union
 from .._known_hosts import HostKeyPolicy, KnownHosts, parse_policy, verify
 from .._ssh_config import HostConfig, SSHConfig, SSHConfigError
 from ..exceptions import HostKeyError, HostKeyMismatchError, SSHException
+from ._warn_once import warn_once
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +98,28 @@ def lookup(
 ) -> HostConfig:
     """``config`` applied to ``host``; explicit ``user``/``port`` win.
 
+    Options that change where or how ``ssh`` connects and that pssh cannot
+    carry out (:attr:`pssh._ssh_config.HostConfig.unsupported`) are logged as
+    a warning, once per host, option and config line.
+
     :raises: :py:class:`pssh.exceptions.SSHException` naming the host, for a
       value that cannot be expanded.
     :rtype: HostConfig
     """
     try:
-        return config.lookup(host, user=user, port=int(port) if port else None)
+        found = config.lookup(host, user=user, port=int(port) if port else None)
     except SSHConfigError as exc:
         raise SSHException(
             "Cannot use OpenSSH client configuration for host %s - %s", host, exc, host=host
         ) from exc
+    for option, where in found.unsupported:
+        warn_once(
+            logger, ("ssh_config", host, option, where),
+            "%s: ignoring %s%s from the OpenSSH client configuration: pssh does not support "
+            "it, so it may connect where or how ssh would not", host, option,
+            f" ({where})" if where else "",
+        )  # fmt: skip
+    return found
 
 
 def known_hosts_files(

@@ -38,6 +38,7 @@ from .._host_keys import (
     check_policy,
     load_ssh_config,
 )
+from .._proxy_command import proxy_command
 from .._sock import open_socket
 from ..base_single import BaseSSHClient
 from ._errors import map_errors, map_proxy_errors
@@ -230,6 +231,9 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
         self._proxy_client: SSHClient | None = None
+        self._proxy_command = None
+        if proxy_host is None:  # ProxyJump (already in proxy_host) or proxy_host win
+            self._proxy_command = proxy_command(host, cfg, self.port, self.user)
         self._outputs: weakref.WeakKeyDictionary[Any, ChannelOutput] = weakref.WeakKeyDictionary()
         # a refused host key is final: no retry can change it
         self.retry.call(self._connect, retry_on=_RETRY_ON, give_up_on=(HostKeyError,))
@@ -261,9 +265,15 @@ class SSHClient(SFTPMixin, BaseSSHClient):
                     if not auth_error and failed_in_auth(client):
                         raise paramiko.AuthenticationException(str(exc)) from exc
                     raise
-        except BaseException:
+        except BaseException as exc:
+            # (asked before closing: a proxy sees the end of its input and exits)
+            failed = self._proxy_command.failure(exc) if self._proxy_command else None
             client.close()
             sock.close()
+            if self._proxy_command is not None:
+                self._proxy_command.stop()
+            if failed is not None and isinstance(exc, Exception):
+                raise failed from exc
             raise
         self.client = client
         interval = self.ssh_host_config.server_alive_interval
@@ -272,6 +282,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             transport.set_keepalive(interval)
 
     def _open_sock(self) -> Any:
+        if self._proxy_command is not None:
+            return self._proxy_command.open()
         if self.proxy_host is None:
             return open_socket(self.hostname, self.port, self.timeout)
         with map_proxy_errors(self.host, self.proxy_host, self.proxy_port):
@@ -312,6 +324,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         if self._proxy_client is not None:
             self._proxy_client.disconnect()
             self._proxy_client = None
+        if self._proxy_command is not None:
+            self._proxy_command.stop()
 
     def __enter__(self) -> SSHClient:
         return self

@@ -42,6 +42,7 @@ from .._host_keys import (
     load_ssh_config,
     lookup,
 )
+from .._proxy_command import proxy_command
 from .._sock import open_socket
 from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, make_command
@@ -214,6 +215,9 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         self._keepalive: Any = None
         self._jumps: dict = {}
         self._jump: Any = None
+        self._proxy_command = None
+        if _follow_proxy_jump and proxy_host is None and not cfg.proxy_jump:
+            self._proxy_command = proxy_command(host, cfg, self.port, self.user)
         if _follow_proxy_jump and proxy_host is None and cfg.proxy_jump:
             from ._proxy import jump_connection  # _proxy imports this module
 
@@ -256,8 +260,11 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
                 self._eagain(self.session.handshake, self.sock, timeout=self._connect_timeout)
             self._check_host_key()
             self.auth()
-        except BaseException:
+        except BaseException as exc:
+            failed = self._proxy_command.failure(exc) if self._proxy_command else None
             self._close_socket()
+            if failed is not None and isinstance(exc, Exception):
+                raise failed from exc
             raise
         interval = self.ssh_host_config.server_alive_interval
         if interval:
@@ -276,6 +283,8 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         tunnel through a proxy (:mod:`pssh.clients.native.tunnel`)."""
         if self._jump is not None:
             return self._jump.socket_to(self.hostname, self.port)
+        if self._proxy_command is not None:
+            return self._proxy_command.open()
         return open_socket(self.proxy_host or self.hostname, self.port, self._connect_timeout)
 
     def _prefer_host_key_algorithms(self) -> None:
@@ -307,6 +316,8 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         if self._keepalive is not None:
             self._keepalive.kill(block=False)
             self._keepalive = None
+        if self._proxy_command is not None:
+            self._proxy_command.stop()
         self.sock = None
         self.session = None
         self._io = None
