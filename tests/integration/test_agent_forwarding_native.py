@@ -45,8 +45,11 @@ def single(sshd, **kwargs):
 
 
 def warnings(caplog, host):
-    return [r for r in caplog.records
-            if r.levelno == logging.WARNING and r.getMessage().startswith(WARNING % host)]  # fmt: skip
+    return [
+        r
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.getMessage().startswith(WARNING % host)
+    ]
 
 
 def test_libssh2_agent_channel_kills_the_connection(sshd):
@@ -58,10 +61,9 @@ def test_libssh2_agent_channel_kills_the_connection(sshd):
     client._eagain(channel.request_auth_agent, timeout=10)
     client.execute("ssh-add -l", channel=channel)
     out = client._output_of(channel)
-    with pytest.raises((ConnectionErrorException, SessionError)) as info:
-        with gevent.Timeout(60):
-            list(client._iter_lines(out, out.stdout, None))
-            client.wait_finished(channel)
+    with pytest.raises((ConnectionErrorException, SessionError)) as info, gevent.Timeout(60):
+        list(client._iter_lines(out, out.stdout, None))
+        client.wait_finished(channel)
     assert sshd.host in str(info.value)
     client.disconnect()
 

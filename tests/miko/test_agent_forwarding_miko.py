@@ -68,8 +68,11 @@ def test_no_agent_forwarded_with_allow_agent_false(make, sshd, caplog):
     for _ in range(2):
         out = run(client, USES_AGENT)
         assert out[0] == "[]" and out[-1] == "rc=2"
-    found = [r.getMessage() for r in caplog.records
-             if r.getMessage().startswith(f"Not forwarding an SSH agent to {sshd.host}")]  # fmt: skip
+    found = [
+        r.getMessage()
+        for r in caplog.records
+        if r.getMessage().startswith(f"Not forwarding an SSH agent to {sshd.host}")
+    ]
     assert len(found) == 1 and "allow_agent=False" in found[0]
 
 

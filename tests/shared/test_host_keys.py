@@ -22,7 +22,6 @@ from ssh2.session import LIBSSH2_METHOD_HOSTKEY
 
 from pssh._known_hosts import parse_line
 from pssh.clients.native import ParallelSSHClient as NativeParallel
-from pssh.clients.native import SSHClient as NativeSingle
 from pssh.exceptions import (
     HostKeyMismatchError,
     ProxyError,
@@ -32,7 +31,6 @@ from pssh.exceptions import (
 )
 
 pytestmark = pytest.mark.integration
-
 
 
 @pytest.fixture
@@ -241,9 +239,7 @@ def test_config_strict_host_key_checking_no_still_refuses_changed_keys(
     with pytest.raises(HostKeyMismatchError):
         SINGLE[family](cfg.host, **common)
     # the caller's explicit 'off' wins
-    assert run(PARALLEL[family]([cfg.host], host_key_policy="off", **common)) == {
-        cfg.host: ["ok"]
-    }
+    assert run(PARALLEL[family]([cfg.host], host_key_policy="off", **common)) == {cfg.host: ["ok"]}
     assert known.read_text() == before
 
 

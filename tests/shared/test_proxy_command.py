@@ -99,8 +99,15 @@ def test_single_client_proxy_command_and_disconnect(family, sshd, relay, tmp_pat
     marker = tmp_path / "marker"
     config = tmp_path / "config"
     config.write_text(f"Host *\n    ProxyCommand {relay} %h %p %r %n {marker}\n")
-    client = SINGLE[family](sshd.host, port=sshd.port, user=sshd.user, pkey=sshd.pkey,
-                            num_retries=1, ssh_config=str(config), host_key_policy="off")  # fmt: skip
+    client = SINGLE[family](
+        sshd.host,
+        port=sshd.port,
+        user=sshd.user,
+        pkey=sshd.pkey,
+        num_retries=1,
+        ssh_config=str(config),
+        host_key_policy="off",
+    )
     pid = int(marker.read_text().split()[0])
     assert not gone(pid)
     client.disconnect()
@@ -116,7 +123,7 @@ def test_failing_proxy_command_names_host_and_command(family, sshd, tmp_path):
     exc = run(client)[sshd.host]
     assert isinstance(exc, ConnectionErrorException), exc
     assert exc.host == sshd.host
-    assert "ProxyCommand" in str(exc) and "sh -c \"exit 7\"" in str(exc) and "status 7" in str(exc)
+    assert "ProxyCommand" in str(exc) and 'sh -c "exit 7"' in str(exc) and "status 7" in str(exc)
 
 
 def test_unsafe_token_values_are_refused(family, sshd, relay, tmp_path):
@@ -126,8 +133,15 @@ def test_unsafe_token_values_are_refused(family, sshd, relay, tmp_path):
     config.write_text(f"Host *\n    HostName {sshd.host}\n"
                       f"    ProxyCommand {relay} %h %p %r %n {marker}\n")  # fmt: skip
     evil = f"x;touch {pwned}"
-    client = PARALLEL[family]([evil], port=sshd.port, user=sshd.user, pkey=sshd.pkey,
-                              num_retries=1, ssh_config=str(config), host_key_policy="off")  # fmt: skip
+    client = PARALLEL[family](
+        [evil],
+        port=sshd.port,
+        user=sshd.user,
+        pkey=sshd.pkey,
+        num_retries=1,
+        ssh_config=str(config),
+        host_key_policy="off",
+    )
     exc = run(client)[evil]
     assert isinstance(exc, ConnectionErrorException), exc
     assert "not safe" in str(exc)
@@ -149,8 +163,15 @@ def test_unsupported_options_warn_once_per_host(family, sshd, tmp_path, caplog):
     config = tmp_path / "config"
     config.write_text(UNSUPPORTED)
     hosts = list(sshd.hosts[:2])
-    client = PARALLEL[family](hosts, port=sshd.port, user=sshd.user, pkey=sshd.pkey,
-                              num_retries=1, ssh_config=str(config), host_key_policy="off")  # fmt: skip
+    client = PARALLEL[family](
+        hosts,
+        port=sshd.port,
+        user=sshd.user,
+        pkey=sshd.pkey,
+        num_retries=1,
+        ssh_config=str(config),
+        host_key_policy="off",
+    )
     for _ in range(2):
         assert run(client, "echo ok") == {host: ["ok"] for host in hosts}
     SINGLE[family](hosts[0], port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1,

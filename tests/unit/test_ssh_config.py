@@ -779,14 +779,17 @@ def test_random_configs_like_ssh(tmp_path, seed):
 
 
 def test_proxy_command_raw_and_none(tmp_path):
-    config = write(tmp_path / "config", """\
+    config = write(
+        tmp_path / "config",
+        """\
 Host direct
     ProxyCommand none
 Host jumped
     ProxyJump j1
 Host *
     ProxyCommand ssh -W '%h:%p' "bastion" 2>/dev/null
-""")
+""",
+    )
     conf = SSHConfig.load(str(config))
     assert conf.lookup("a").proxy_command == "ssh -W '%h:%p' \"bastion\" 2>/dev/null"
     assert conf.lookup("direct").proxy_command is None  # first obtained: none = direct
@@ -795,7 +798,9 @@ Host *
 
 
 def test_unsupported_options_listed_with_file_and_line(tmp_path):
-    config = write(tmp_path / "config", """\
+    config = write(
+        tmp_path / "config",
+        """\
 Host a
     CertificateFile ~/.ssh/cert.pub
 Match exec "test -f /x" host a
@@ -806,7 +811,8 @@ Host *
 Host b
     PKCS11Provider /usr/lib/p11.so
     Match localnetwork 10.0.0.0/8
-""")
+""",
+    )
     conf = SSHConfig.load(str(config))
     # a Match line is evaluated for every host (it is not nested in the Host block above it)
     assert conf.lookup("a").unsupported == (

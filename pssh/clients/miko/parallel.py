@@ -98,7 +98,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
     :param host_key_policy: (Optional, keyword only) ``'strict'`` (an
       unknown or changed key fails the host), ``'accept-new'`` (an unknown
       key is recorded, a changed key fails the host) or ``'off'`` (no check).
-      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration,
+      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration (where ``no``
+      means ``'accept-new'``: only this argument can turn checking off),
       else ``'accept-new'``. A refused key raises a
       :py:class:`pssh.exceptions.HostKeyError` subclass for that host only.
       See :doc:`/security`.

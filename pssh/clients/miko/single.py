@@ -66,8 +66,10 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     """SSH client based on Paramiko with sane defaults.
 
     Honours ``~/.ssh/config`` and ``/etc/ssh/ssh_config`` host entries for
-    host, user name, port and key overrides, ``ProxyJump`` (when no
-    ``proxy_host`` is given), ``ServerAliveInterval`` and the host key
+    host, user name, port and key overrides, ``ProxyJump`` and
+    ``ProxyCommand`` (when no ``proxy_host`` is given; unsupported options
+    that change where or how ``ssh`` connects are logged as a warning once
+    per host), ``ServerAliveInterval`` and the host key
     settings (``StrictHostKeyChecking``, ``UserKnownHostsFile``,
     ``HashKnownHosts``, ``HostKeyAlias``). Host keys are verified before
     authentication; see :doc:`/security`.
@@ -143,7 +145,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     :param host_key_policy: (Optional, keyword only) ``'strict'`` (an unknown
       or changed key fails), ``'accept-new'`` (an unknown key is recorded, a
       changed key fails) or ``'off'`` (no check). Defaults to
-      ``StrictHostKeyChecking`` from the OpenSSH configuration, else
+      ``StrictHostKeyChecking`` from the OpenSSH configuration (where ``no``
+      means ``'accept-new'``: only this argument can turn checking off), else
       ``'accept-new'``.
     :type host_key_policy: str
     :param ssh_config: (Optional, keyword only) OpenSSH client configuration

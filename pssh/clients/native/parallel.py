@@ -100,7 +100,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
     :param host_key_policy: (Optional, keyword) ``'strict'`` (an unknown or
       changed key fails the host), ``'accept-new'`` (an unknown key is
       recorded, a changed key fails the host) or ``'off'`` (no check).
-      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration,
+      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration (where ``no``
+      means ``'accept-new'``: only this argument can turn checking off),
       else ``'accept-new'``. A refused key raises a
       :py:class:`pssh.exceptions.HostKeyError` subclass for that host only
       (in its output's ``exception`` with ``stop_on_errors=False``). See
@@ -112,10 +113,12 @@ class ParallelSSHClient(BaseParallelSSHClient):
       not the host's name in output; ``User``, ``Port``, ``IdentityFile``,
       ``IdentitiesOnly``, ``ProxyJump``, ``ConnectTimeout``,
       ``ServerAliveInterval``, ``StrictHostKeyChecking``,
-      ``UserKnownHostsFile``, ``HashKnownHosts`` and ``HostKeyAlias`` apply.
+      ``UserKnownHostsFile``, ``HashKnownHosts``, ``HostKeyAlias`` and
+      ``ProxyCommand`` apply; options that change where or how ``ssh``
+      connects but are not supported are logged as a warning once per host.
       Arguments given here and ``host_config`` win over the file, except
       that ``port=22`` (the default) gives way to a ``Port`` of the file;
-      ``proxy_host`` wins over ``ProxyJump``.
+      ``proxy_host`` wins over ``ProxyJump`` and ``ProxyCommand``.
     :type ssh_config: str
 
     :raises: :py:class:`pssh.exceptions.PKeyFileError` on errors finding

@@ -155,7 +155,8 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     :param host_key_policy: (Optional, keyword) ``'strict'`` (an unknown or
       changed key fails), ``'accept-new'`` (an unknown key is recorded, a
       changed key fails) or ``'off'`` (no check). Defaults to
-      ``StrictHostKeyChecking`` from the OpenSSH configuration, else
+      ``StrictHostKeyChecking`` from the OpenSSH configuration (where ``no``
+      means ``'accept-new'``: only this argument can turn checking off), else
       ``'accept-new'``. See :doc:`/security`.
     :type host_key_policy: str
     :param ssh_config: (Optional, keyword) OpenSSH client configuration file
@@ -163,7 +164,9 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
       ``/etc/ssh/ssh_config``. Its ``HostName``, ``User``, ``Port``,
       ``IdentityFile``, ``IdentitiesOnly``, ``ProxyJump``, ``ConnectTimeout``,
       ``ServerAliveInterval``, ``StrictHostKeyChecking``,
-      ``UserKnownHostsFile``, ``HashKnownHosts`` and ``HostKeyAlias`` apply;
+      ``UserKnownHostsFile``, ``HashKnownHosts``, ``HostKeyAlias`` and
+      ``ProxyCommand`` apply (options that change where or how ``ssh``
+      connects but are not supported are logged as a warning once per host);
       the arguments given here win over it.
     :type ssh_config: str
 
