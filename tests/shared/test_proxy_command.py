@@ -183,3 +183,29 @@ def test_unsupported_options_warn_once_per_host(family, sshd, tmp_path, caplog):
             found = [m for m in messages if m.startswith(f"{host}: ignoring {option} ")]
             assert len(found) == 1, (host, option, messages)
             assert f"({config} line {line})" in found[0]
+
+
+def test_jump_host_reached_through_its_proxy_command(family, sshd, proxy_sshd, relay, tmp_path):
+    """As with ssh, the first ProxyJump hop is reached through its own ProxyCommand."""
+    marker = tmp_path / "marker"
+    config = tmp_path / "config"
+    config.write_text(f"""\
+Host target
+    HostName {sshd.host}
+    Port {sshd.port}
+    ProxyJump jump
+Host jump
+    HostName {proxy_sshd.host}
+    Port {proxy_sshd.port}
+    ProxyCommand {relay} %h %p %r %n {marker}
+Host *
+    User {sshd.user}
+    IdentityFile {sshd.pkey}
+""")
+    client = PARALLEL[family](["target"], ssh_config=str(config), num_retries=1,
+                              host_key_policy="off")  # fmt: skip
+    result = run(client)["target"]
+    assert not isinstance(result, Exception), result
+    assert result[0].split()[2:] == [sshd.host, str(sshd.port)]
+    _pid, _port, host, port, _user, name = marker.read_text().split()
+    assert (host, port, name) == (proxy_sshd.host, str(proxy_sshd.port), "jump")

@@ -219,7 +219,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         self._jumps: dict = {}
         self._jump: Any = None
         self._proxy_command = None
-        if _follow_proxy_jump and proxy_host is None and not cfg.proxy_jump:
+        if proxy_host is None and not cfg.proxy_jump:  # (a first ProxyJump hop's too, as ssh)
             self._proxy_command = proxy_command(host, cfg, self.port, self.user)
         if _follow_proxy_jump and proxy_host is None and cfg.proxy_jump:
             from ._proxy import jump_connection  # _proxy imports this module
