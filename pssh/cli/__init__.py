@@ -20,7 +20,14 @@ import gevent
 
 from ._console import GREEN, RED, Console
 from ._copy import CopyUsageError, copy_body, plan_copy
-from ._engine import Body, ConnectOptions, Runner, client_supports, run_command_body
+from ._engine import (
+    Body,
+    ConnectOptions,
+    Runner,
+    client_supports,
+    load_paramiko_client,
+    run_command_body,
+)
 from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file, split_specs
 from ._options import UsageError, parse_copy, parse_run
 from ._output import make_display
@@ -165,10 +172,13 @@ def connect_options(args: argparse.Namespace, console: Console) -> ConnectOption
     for flag, name in (("--host-key-policy", "host_key_policy"), ("--known-hosts", "known_hosts")):
         if getattr(args, name) is not None and not client_supports(name):
             console.message(f"warning: {flag} is not supported by this pssh library; ignored")
+    forward_agent = getattr(args, "forward_agent", False)  # pssh copy has no --forward-agent
+    if forward_agent:
+        load_paramiko_client()
     password = read_password(args.askpass)
     return ConnectOptions(
         user=args.user, port=args.port, pkey=pkey, password=password,
-        allow_agent=not args.no_agent, forward_agent=args.forward_agent,
+        allow_agent=not args.no_agent, forward_agent=forward_agent,
         connect_timeout=args.connect_timeout,
         attempts=1 + args.retries, proxy=proxy, host_key_policy=args.host_key_policy,
         known_hosts=args.known_hosts,

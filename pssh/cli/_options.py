@@ -135,9 +135,6 @@ def _add_connection(parser: argparse.ArgumentParser) -> None:
     add("-A", "--askpass", action="store_true",
         help="ask for a password on the terminal, never echoed (see password below)")  # fmt: skip
     add("--no-agent", action="store_true", help="do not use the SSH agent")
-    add("--forward-agent", action="store_true",
-        help="forward the SSH agent to the hosts (ssh -A; default off: root on a host "
-        "could use your keys while connected)")  # fmt: skip
     add("-J", "--proxy", metavar="[USER@]HOST[:PORT]", help="connect through this SSH jump host")
     add("--host-key-policy", choices=("strict", "accept-new", "off"),
         help="checking of host keys against known_hosts: strict (unknown keys "
@@ -183,6 +180,9 @@ def run_parser() -> argparse.ArgumentParser:
     _add_connection(parser)
     run = parser.add_argument_group("running")
     _add_common_run(run, "command")
+    run.add_argument("--forward-agent", action="store_true",
+                     help="forward the SSH agent to the hosts, like ssh -A (default off: "
+                          "root on a host could use your keys while connected)")  # fmt: skip
     run.add_argument("--pty", action="store_true",
                      help="run on a pseudo-terminal (stderr merged into stdout; a timeout "
                           "then also stops the remote command)")  # fmt: skip
