@@ -5,14 +5,17 @@ from the host with the forwarded agent) against a real sshd."""
 from __future__ import annotations
 
 import logging
+import struct
 import subprocess
 
 import gevent
+import paramiko
 import pytest
 
 from pssh.agent import SSHAgent
 from pssh.clients import _warn_once
 from pssh.clients.miko import ParallelSSHClient
+from pssh.clients.miko._forward import MAX_MESSAGE, _KeyServer
 from pssh.utils import load_private_key
 
 pytestmark = pytest.mark.integration
@@ -92,3 +95,71 @@ def test_programmatic_agent_forwards_its_keys_only(make, sshd):
         f"{sshd.user}@{sshd.hosts[1]} echo signed-in 2>/dev/null"
     )
     assert run(client, hop) == ["signed-in"]
+
+
+# -- the in-process agent serving a programmatic agent's keys (no server needed) ----------
+
+
+class FakeChannel:
+    """The server's side of a forwarded agent connection: requests in, replies out."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.sent, self.closed = data, b"", False
+
+    def recv(self, size: int) -> bytes:
+        chunk, self.data = self.data[:size], self.data[size:]
+        return chunk
+
+    def sendall(self, data: bytes) -> None:
+        self.sent += data
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def frame(body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + body
+
+
+def replies(sent: bytes) -> list[bytes]:
+    out = []
+    while sent:
+        (length,) = struct.unpack(">I", sent[:4])
+        out.append(sent[4 : 4 + length])
+        sent = sent[4 + length :]
+    return out
+
+
+def test_key_server_refuses_what_it_does_not_serve(sshd):
+    agent = SSHAgent()
+    key = load_private_key(sshd.pkey)
+    agent.add_key(key)
+    requests = [
+        bytes([17]) + b"\0\0\0\x07ssh-rsa",  # add identity: refused
+        bytes([13]) + b"\0\0\0\xff",  # truncated sign request: refused
+        bytes([13]) + frame(b"unknown-blob") + frame(b"data") + b"\0\0\0\0",  # not our key
+        bytes([19]),  # remove all identities: refused
+        bytes([11]),  # list: still answered after all that
+    ]
+    channel = FakeChannel(b"".join(frame(r) for r in requests))
+    _KeyServer(agent).serve(channel)
+    answers = replies(channel.sent)
+    assert answers[:4] == [bytes([5])] * 4
+    assert answers[4][0] == 12 and struct.unpack(">I", answers[4][1:5]) == (1,)
+    assert key.asbytes() in answers[4]
+    assert channel.closed and agent.get_keys() == (key,)
+
+
+def test_key_server_signs_and_drops_oversized_messages(sshd):
+    agent = SSHAgent()
+    key = load_private_key(sshd.pkey)
+    agent.add_key(key)
+    sign = bytes([13]) + frame(key.asbytes()) + frame(b"to sign") + b"\0\0\0\0"
+    channel = FakeChannel(frame(sign) + struct.pack(">I", MAX_MESSAGE + 1) + b"x" * 64)
+    _KeyServer(agent).serve(channel)
+    (answer,) = replies(channel.sent)  # the oversized message ended the connection
+    assert answer[0] == 14
+    signature = paramiko.Message(answer[1:]).get_binary()
+    public = paramiko.PKey.from_type_string(key.get_name(), key.asbytes())
+    assert public.verify_ssh_sig(b"to sign", paramiko.Message(signature))
+    assert channel.closed
