@@ -26,7 +26,8 @@ Semantics
   ``ProxyCommand``: whichever comes first wins, but ``ProxyJump none`` does
   not block a later ``ProxyCommand`` (as ``ssh -G`` shows). ``ConnectTimeout
   none`` and ``ServerAliveInterval none`` leave the option unset, as in ssh.
-  ``ProxyCommand`` and the other command keywords keep their raw text.
+  ``ProxyCommand`` and the other command keywords keep their raw text
+  (``ProxyCommand`` is carried out by :mod:`pssh.clients._proxy_command`).
 - Keywords are case-insensitive; ``Keyword value`` or ``Keyword=value``;
   ``"double"``/``'single'`` quotes and backslash escapes as in ssh's
   ``argv_split``; ``#`` starts a comment at the start of a word.
@@ -36,7 +37,9 @@ Semantics
   ``user``, ``localuser``, ``canonical`` and ``final`` (a second pass runs
   when any ``Match`` uses ``final``, as in ssh: ``Host`` lines then match the
   resolved, lower-cased host name). A ``Match`` line using
-  ``exec``, ``localnetwork`` or ``tagged`` never matches (nothing is run).
+  ``exec``, ``localnetwork`` or ``tagged`` never matches (nothing is run),
+  and is listed in :attr:`HostConfig.unsupported` with the other options
+  that change where or how ``ssh`` connects and that pssh cannot carry out.
 - ``Include``: several glob patterns, processed in sorted order; relative
   paths are in ``~/.ssh`` for user files (including ``load(path)``, like
   ``ssh -F``) and ``/etc/ssh`` for the system file; conditional inside
@@ -87,6 +90,10 @@ MULTI = {"identityfile", "certificatefile", "localforward", "remoteforward", "dy
 # Keywords whose value is the rest of the line, unsplit (as ssh keeps them).
 _RAW = {"proxycommand", "localcommand", "remotecommand", "knownhostscommand"}
 _UNSUPPORTED_MATCH = {"exec", "localnetwork", "tagged"}
+# Options that change where or how ssh connects and that pssh does not carry out
+# (lower-cased keyword -> its name in messages); "none" values mean unset.
+UNSUPPORTED = {"knownhostscommand": "KnownHostsCommand", "certificatefile": "CertificateFile",
+               "pkcs11provider": "PKCS11Provider"}  # fmt: skip
 _TIME = re.compile(r"(?:\d+[smhdwSMHDW])*\d*")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -113,7 +120,12 @@ class HostConfig:
     ``user_known_hosts_files`` is ``None`` when unset and ``()`` for ``none``;
     ``connect_timeout`` is ``None`` when unset or 0; ``options`` maps each
     lower-cased keyword obtained to its raw arguments (accumulated for
-    ``IdentityFile`` & co).
+    ``IdentityFile`` & co). ``proxy_command`` is the raw ``ProxyCommand``
+    (``None`` when unset or ``none``). ``unsupported`` lists, as ``(name,
+    "file line N")``, the options obtained that change where or how ``ssh``
+    connects and that pssh does not carry out (``KnownHostsCommand``,
+    ``CertificateFile``, ``PKCS11Provider``, ``Match exec``,
+    ``Match localnetwork``, ``Match tagged``), for the clients to warn about.
     """
 
     host: str
@@ -130,6 +142,8 @@ class HostConfig:
     host_key_alias: Optional[str] = None
     hash_known_hosts: bool = False
     options: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    proxy_command: Optional[str] = None
+    unsupported: tuple[tuple[str, str], ...] = ()
 
 
 # --- value parsers (also used to validate every line at load time) -----------
@@ -272,12 +286,14 @@ class _Block(NamedTuple):
     id: int
     match: bool  # Match (criteria in args) or Host (patterns in args)
     args: tuple[tuple[bool, str, str], ...]
+    where: str = ""  # "file line N"
 
 
 class _Option(NamedTuple):
     keyword: str
     args: tuple[str, ...]
     chain: tuple[int, ...]  # blocks that must all match
+    where: str = ""  # "file line N"
 
 
 def _check_value(keyword: str, args: list[str], raw: str) -> None:
@@ -317,6 +333,7 @@ class _Loader:
     def __init__(self) -> None:
         self.items: list[Union[_Block, _Option]] = []
         self.final = False
+        self.where = ""
 
     def read(self, path: str, user: bool, checkperm: bool, chain: tuple, depth: int) -> None:
         if depth > MAX_INCLUDE_DEPTH:
@@ -333,6 +350,7 @@ class _Loader:
     def parse(self, text: str, path: str, user: bool, chain: tuple, depth: int) -> None:
         local = chain
         for lineno, line in enumerate(text.split("\n"), 1):
+            self.where = f"{path} line {lineno}"
             try:
                 local = self._line(line, path, user, chain, local, depth)
             except SSHConfigError:
@@ -355,7 +373,7 @@ class _Loader:
                 _parse_match(args) if keyword == "match" else tuple((False, "", a) for a in args)
             )
             self.final = self.final or any(c[1] == "final" for c in crits if keyword == "match")
-            block = _Block(len(self.items), keyword == "match", crits)
+            block = _Block(len(self.items), keyword == "match", crits, self.where)
             self.items.append(block)
             return (*chain, block.id)
         if keyword == "include":
@@ -368,7 +386,7 @@ class _Loader:
             args = ["none"] if args[0].lower() == "none" else args
         elif keyword in _RAW:
             args = [raw]
-        self.items.append(_Option(keyword, tuple(args), local))
+        self.items.append(_Option(keyword, tuple(args), local, self.where))
         return local
 
     def _include(self, arg: str, path: str, user: bool, local: tuple, depth: int) -> None:
@@ -443,6 +461,8 @@ class _Walk:
         self.got: dict[str, tuple[str, ...]] = {}
         self.multi: dict[str, list[tuple[str, ...]]] = {}
         self.final_hostname: Optional[str] = None
+        self.where: dict[str, str] = {}  # keyword -> where its (first) value came from
+        self.unsupported: dict[tuple[str, str], None] = {}
         if user is not None:
             self.got["user"] = (user,)
         if port is not None:
@@ -472,6 +492,7 @@ class _Walk:
         result = True
         for negate, attr, arg in block.args:
             if attr in _UNSUPPORTED_MATCH:
+                self.unsupported[(f"Match {attr}", block.where)] = None
                 return False
             if attr == "all":
                 hit = True
@@ -488,6 +509,7 @@ class _Walk:
 
     def _apply(self, opt: _Option) -> None:
         key = opt.keyword
+        self.where.setdefault(key, opt.where)
         if key == "hostname" and self.final_hostname is not None:
             return  # ssh fixes the host name before the final pass
         if key in MULTI:
@@ -549,6 +571,11 @@ class _Walk:
         alive = got.get("serveraliveinterval")
         policy = got.get("stricthostkeychecking")
         options = {**got, **{k: _flatten(v) for k, v in self.multi.items()}}
+        command = got.get("proxycommand", ("none",))[0]
+        unsupported = dict(self.unsupported)
+        for key, name in UNSUPPORTED.items():
+            if key in options and options[key] and options[key][0] != "none":
+                unsupported[(name, self.where.get(key, ""))] = None
         return HostConfig(
             host=self.host,
             hostname=hostname,
@@ -566,6 +593,8 @@ class _Walk:
             host_key_alias=alias,
             hash_known_hosts=_flag(got["hashknownhosts"][0]) if "hashknownhosts" in got else False,
             options=MappingProxyType(options),
+            proxy_command=None if command.strip() == "none" else command,
+            unsupported=tuple(unsupported),
         )
 
 

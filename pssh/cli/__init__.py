@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 
@@ -19,7 +20,14 @@ import gevent
 
 from ._console import GREEN, RED, Console
 from ._copy import CopyUsageError, copy_body, plan_copy
-from ._engine import Body, ConnectOptions, Runner, client_supports, run_command_body
+from ._engine import (
+    Body,
+    ConnectOptions,
+    Runner,
+    client_supports,
+    load_paramiko_client,
+    run_command_body,
+)
 from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file, split_specs
 from ._options import UsageError, parse_copy, parse_run
 from ._output import make_display
@@ -120,6 +128,31 @@ def read_password(askpass: bool) -> str | None:
     return getpass.getpass("Password: ")  # reads /dev/tty with echo off
 
 
+class _ConsoleWarnings(logging.Handler):
+    """Shows the library's warnings (an ssh_config option pssh cannot carry
+    out, agent forwarding that cannot be given...) as ``pssh: warning:``
+    lines: they concern what the user asked for, and the library otherwise
+    logs nowhere."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(logging.WARNING)
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.message(f"warning: {record.getMessage()}")
+        except Exception:  # never let a log line end the run
+            self.handleError(record)
+
+
+def _show_library_warnings(console: Console) -> None:
+    library = logging.getLogger("pssh")
+    for handler in list(library.handlers):
+        if isinstance(handler, _ConsoleWarnings):
+            library.removeHandler(handler)  # main() called again in one process
+    library.addHandler(_ConsoleWarnings(console))
+
+
 def connect_options(args: argparse.Namespace, console: Console) -> ConnectOptions:
     """:class:`ConnectOptions` from the parsed arguments.
 
@@ -139,10 +172,14 @@ def connect_options(args: argparse.Namespace, console: Console) -> ConnectOption
     for flag, name in (("--host-key-policy", "host_key_policy"), ("--known-hosts", "known_hosts")):
         if getattr(args, name) is not None and not client_supports(name):
             console.message(f"warning: {flag} is not supported by this pssh library; ignored")
+    forward_agent = getattr(args, "forward_agent", False)  # pssh copy has no --forward-agent
+    if forward_agent:
+        load_paramiko_client()
     password = read_password(args.askpass)
     return ConnectOptions(
         user=args.user, port=args.port, pkey=pkey, password=password,
-        allow_agent=not args.no_agent, connect_timeout=args.connect_timeout,
+        allow_agent=not args.no_agent, forward_agent=forward_agent,
+        connect_timeout=args.connect_timeout,
         attempts=1 + args.retries, proxy=proxy, host_key_policy=args.host_key_policy,
         known_hosts=args.known_hosts,
     )  # fmt: skip
@@ -174,6 +211,7 @@ def _run(args: argparse.Namespace) -> int:
     specs = collect_hosts(args)
     _check_writable(args.failed_hosts)
     console = Console(args.color, progress=not args.no_progress)
+    _show_library_warnings(console)
     opts = connect_options(args, console)
     _make_dirs(args.outdir, args.errdir)
     stdin_data = sys.stdin.buffer.read() if args.send_input else None
@@ -192,6 +230,7 @@ def _copy(args: argparse.Namespace) -> int:
     specs = collect_hosts(args)
     _check_writable(args.failed_hosts)
     console = Console(args.color, progress=not args.no_progress)
+    _show_library_warnings(console)
     opts = connect_options(args, console)
     if plan.direction == "down":
         _make_dirs(plan.local)

@@ -42,6 +42,7 @@ class ConnectOptions:
     pkey: str | None = None
     password: str | None = None
     allow_agent: bool = True
+    forward_agent: bool = False
     connect_timeout: float | None = 10.0
     attempts: int = 1
     retry_delay: float = 1.0
@@ -60,6 +61,24 @@ def client_supports(name: str) -> bool:
     return name in inspect.signature(ParallelSSHClient.__init__).parameters
 
 
+def client_class(opts: ConnectOptions) -> Any:
+    """The parallel client class for ``opts``: the native one, or with
+    ``--forward-agent`` the paramiko one - libssh2, under the native client,
+    cannot carry agent forwarding (see doc/security.rst). :func:`load_paramiko_client`
+    must have imported it before any host job starts."""
+    if opts.forward_agent:
+        from ..clients.miko import ParallelSSHClient as ParamikoParallelSSHClient
+
+        return ParamikoParallelSSHClient
+    return ParallelSSHClient
+
+
+def load_paramiko_client() -> None:
+    """Import the paramiko client (it gevent-monkey-patches the process), while
+    no host job runs yet."""
+    import pssh.clients.miko  # noqa: F401
+
+
 def make_client(spec: HostSpec, opts: ConnectOptions) -> ParallelSSHClient:
     """A one-host parallel client for ``spec``."""
     kwargs: dict[str, Any] = {
@@ -68,6 +87,7 @@ def make_client(spec: HostSpec, opts: ConnectOptions) -> ParallelSSHClient:
         "pkey": opts.pkey,
         "password": opts.password,
         "allow_agent": opts.allow_agent,
+        "forward_ssh_agent": opts.forward_agent,  # explicit: off unless --forward-agent
         "num_retries": opts.attempts,
         "retry_delay": opts.retry_delay,
         "timeout": opts.connect_timeout,
@@ -85,7 +105,7 @@ def make_client(spec: HostSpec, opts: ConnectOptions) -> ParallelSSHClient:
         kwargs["host_key_policy"] = opts.host_key_policy
     if opts.known_hosts is not None and client_supports("known_hosts"):
         kwargs["known_hosts"] = opts.known_hosts
-    return ParallelSSHClient([spec.host], **kwargs)
+    return client_class(opts)([spec.host], **kwargs)  # type: ignore[no-any-return]
 
 
 def close_client(client: ParallelSSHClient) -> None:

@@ -180,6 +180,9 @@ def run_parser() -> argparse.ArgumentParser:
     _add_connection(parser)
     run = parser.add_argument_group("running")
     _add_common_run(run, "command")
+    run.add_argument("--forward-agent", action="store_true",
+                     help="forward the SSH agent to the hosts, like ssh -A (default off: "
+                          "root on a host could use your keys while connected)")  # fmt: skip
     run.add_argument("--pty", action="store_true",
                      help="run on a pseudo-terminal (stderr merged into stdout; a timeout "
                           "then also stops the remote command)")  # fmt: skip

@@ -16,7 +16,11 @@ presents on each connection:
   recorded anywhere with ``UserKnownHostsFile none``), hashed with
   ``HashKnownHosts yes``;
 - the policy: the ``host_key_policy`` argument, else
-  ``StrictHostKeyChecking``, else ``accept-new``.
+  ``StrictHostKeyChecking``, else ``accept-new``. ``StrictHostKeyChecking
+  no`` (or ``off``) from a config file is applied as ``accept-new``: a new
+  key is accepted and recorded, a changed key fails with
+  :class:`~pssh.exceptions.HostKeyMismatchError`. Only an explicit
+  ``host_key_policy='off'`` turns checking off.
 
 Files are read once per checker, or once per parallel client: the clients of
 one parallel client share a ``cache`` dict of :class:`KnownHosts` objects
@@ -33,7 +37,8 @@ from typing import Optional, Union
 
 from .._known_hosts import HostKeyPolicy, KnownHosts, parse_policy, verify
 from .._ssh_config import HostConfig, SSHConfig, SSHConfigError
-from ..exceptions import HostKeyError, SSHException
+from ..exceptions import HostKeyError, HostKeyMismatchError, SSHException
+from ._warn_once import warn_once
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,10 @@ HOST_KEY_ALGORITHMS = (
     "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
 )  # fmt: skip
 _RSA_ALGORITHMS = ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")
+_CONFIG_NO_NOTE = (
+    " (StrictHostKeyChecking no in the OpenSSH configuration accepts new host keys but not "
+    "changed ones in pssh; pass host_key_policy='off' to skip the check.)"
+)
 
 PathArg = Union[str, "os.PathLike[str]"]
 KnownHostsArg = Union[PathArg, Sequence[PathArg], None]
@@ -89,16 +98,28 @@ def lookup(
 ) -> HostConfig:
     """``config`` applied to ``host``; explicit ``user``/``port`` win.
 
+    Options that change where or how ``ssh`` connects and that pssh cannot
+    carry out (:attr:`pssh._ssh_config.HostConfig.unsupported`) are logged as
+    a warning, once per host, option and config line.
+
     :raises: :py:class:`pssh.exceptions.SSHException` naming the host, for a
       value that cannot be expanded.
     :rtype: HostConfig
     """
     try:
-        return config.lookup(host, user=user, port=int(port) if port else None)
+        found = config.lookup(host, user=user, port=int(port) if port else None)
     except SSHConfigError as exc:
         raise SSHException(
             "Cannot use OpenSSH client configuration for host %s - %s", host, exc, host=host
         ) from exc
+    for option, where in found.unsupported:
+        warn_once(
+            logger, ("ssh_config", host, option, where),
+            "%s: ignoring %s%s from the OpenSSH client configuration: pssh does not support "
+            "it, so it may connect where or how ssh would not", host, option,
+            f" ({where})" if where else "",
+        )  # fmt: skip
+    return found
 
 
 def known_hosts_files(
@@ -142,7 +163,17 @@ class HostKeyChecker:
         cache: Optional[dict[tuple[str, ...], KnownHosts]] = None,
     ) -> None:
         self.host = host
-        self.policy = check_policy(policy) or config.strict_host_key_checking or DEFAULT_POLICY
+        explicit = check_policy(policy)
+        configured = config.strict_host_key_checking
+        self.config_no = explicit is None and configured is HostKeyPolicy.OFF
+        """``StrictHostKeyChecking no`` from the config, applied as ``accept-new``."""
+        if self.config_no:
+            # A common config line must not hand passwords to an impostor: new keys are
+            # accepted and recorded, a changed key still fails (only the explicit
+            # host_key_policy='off' argument turns checking off). See doc/security.rst.
+            self.policy = HostKeyPolicy.ACCEPT_NEW
+        else:
+            self.policy = explicit or configured or DEFAULT_POLICY
         if config.host_key_alias:
             self.name, self.port = config.host_key_alias, None
         else:
@@ -198,6 +229,11 @@ class HostKeyChecker:
                 self.known, self.policy, self.name, self.port, None, bytes(key_blob),
                 self.write_path, hash_name=self.hash_name,
             )  # fmt: skip
+        except HostKeyMismatchError as exc:
+            args = list(exc.args)
+            if self.config_no and args and isinstance(args[0], str):
+                args[0] += _CONFIG_NO_NOTE
+            raise type(exc)(*args, host=self.host) from None
         except HostKeyError as exc:
             raise type(exc)(*exc.args, host=self.host) from None
         except ValueError as exc:

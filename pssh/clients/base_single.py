@@ -61,7 +61,7 @@ class BaseSSHClient:
         retry_delay: float = RETRY_DELAY,
         allow_agent: bool = True,
         timeout: float | None = None,
-        forward_ssh_agent: bool = True,
+        forward_ssh_agent: bool = False,
         proxy_host: str | None = None,
     ) -> None:
         if not isinstance(host, str) or not host:

@@ -121,7 +121,8 @@ def test_help_documents_options_and_exit_status() -> None:
     text = res.stdout
     needles = ("-H", "-h FILE", "--inline", "--gather", "--json", "--outdir", "--errdir",
                "--failed-hosts", "--askpass", "--proxy", "--host-key-policy",
-               "--connect-timeout", "--timeout", "--par", "exit status:", "web[01-20]")  # fmt: skip
+               "--connect-timeout", "--timeout", "--par", "exit status:", "web[01-20]",
+               "--forward-agent")  # fmt: skip
     for needle in needles:
         assert needle in text, needle
     for status in ("0 ", "1 ", "2 ", "3 ", "130"):
@@ -525,3 +526,27 @@ def test_copy_failures_summary_and_json(sshd: ServerConfig, remote_dir: str, tmp
     records = {r["host"]: r for r in map(json.loads, res.stdout.splitlines())}
     assert records[sshd.host]["ok"] is True
     assert records[UNREACHABLE]["error"]["cause"] == "unreachable"
+
+
+# -- agent forwarding ---------------------------------------------------------------------
+
+
+def test_agent_is_forwarded_only_with_forward_agent(sshd: ServerConfig, ssh_agent: str) -> None:
+    base = ["-H", sshd.host, "-l", sshd.user, "--port", str(sshd.port), "-k", sshd.pkey]
+    env = pssh_env(SSH_AUTH_SOCK=ssh_agent)
+    command = 'echo "[$SSH_AUTH_SOCK]"; ssh-add -l >/dev/null; echo "rc=$?"'
+    res = pssh(*base, "--", command, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == [f"{sshd.host}: []", f"{sshd.host}: rc=2"]
+    # -A is still the password prompt, not agent forwarding
+    res = pssh("-A", *base, "--", command, env=pssh_env(SSH_AUTH_SOCK=ssh_agent, PSSH_PASSWORD="x"))
+    assert res.stdout.splitlines()[-1] == f"{sshd.host}: rc=2", res.stderr
+    # --forward-agent: the agent is usable on the host (through the paramiko client)
+    res = pssh("--forward-agent", *base, "--", command, env=env)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] != f"{sshd.host}: []" and lines[-1] == f"{sshd.host}: rc=0", res.stderr
+    # with --no-agent there is no agent to forward: nothing is, and a warning says so
+    res = pssh("--forward-agent", "--no-agent", *base, "--", command, env=env)
+    assert res.stdout.splitlines() == [f"{sshd.host}: []", f"{sshd.host}: rc=2"], res.stderr
+    assert f"pssh: warning: Not forwarding an SSH agent to {sshd.host}" in res.stderr

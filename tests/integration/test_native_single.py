@@ -154,20 +154,7 @@ def test_wrong_key(sshd, tmp_path):
     assert sshd.host in str(info.value)
 
 
-def test_forward_ssh_agent(sshd, ssh_agent, monkeypatch):
-    monkeypatch.setenv("SSH_AUTH_SOCK", ssh_agent)
-    with_fwd = SSHClient(sshd.host, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1)
-    without = SSHClient(
-        sshd.host,
-        port=sshd.port,
-        user=sshd.user,
-        pkey=sshd.pkey,
-        num_retries=1,
-        forward_ssh_agent=False,
-    )
-    assert run(without, 'echo "[$SSH_AUTH_SOCK]"')[0] == ["[]"]
-    forwarded = run(with_fwd, 'echo "[$SSH_AUTH_SOCK]"')[0]
-    assert forwarded != ["[]"]
+# agent forwarding: tests/integration/test_agent_forwarding_native.py
 
 
 # -- commands ------------------------------------------------------------------

@@ -234,7 +234,7 @@ def test_paramiko_options_checked_before_connecting(make_client, sshd):
 
 def test_agent_forwarding(make_client, sshd, ssh_agent, monkeypatch):
     monkeypatch.setenv("SSH_AUTH_SOCK", ssh_agent)
-    client = make_client(hosts=[sshd.host], pkey=sshd.pkey)
+    client = make_client(hosts=[sshd.host], pkey=sshd.pkey, forward_ssh_agent=True)
     output = client.run_command("ssh-add -l", use_pty=False)
     client.join(output)
     assert output[sshd.host].exit_code == 0

@@ -210,6 +210,50 @@ def test_changed_host_key_fails_that_host_only(make_client, family, sshd, sshd_f
     assert known.read_text() == before  # a changed key is never recorded
 
 
+@pytest.mark.parametrize("word", ["no", "off"])
+def test_config_strict_host_key_checking_no_still_refuses_changed_keys(
+    family, sshd_factory, tmp_path, word
+):
+    """``StrictHostKeyChecking no`` from a config file records new keys but fails a changed
+    one, before any credential is sent; only an explicit host_key_policy='off' connects."""
+    group = sshd_factory(1, first="127.0.0.61")
+    cfg = group.config()
+    known = tmp_path / "known_hosts"
+    group.write_known_hosts(str(known))
+    new_keys = group.restart_with_new_host_key()
+    new_fp = fingerprint(new_keys[0] + ".pub")
+    before = known.read_text()
+    config = tmp_path / "config"
+    config.write_text(f"Host *\n    StrictHostKeyChecking {word}\n"
+                      f"    UserKnownHostsFile {known}\n")  # fmt: skip
+    common = dict(port=cfg.port, user=cfg.user, pkey=cfg.pkey, password=cfg.password,
+                  num_retries=1, ssh_config=str(config))  # fmt: skip
+    log = LogWatch(cfg.log_path)
+    client = PARALLEL[family]([cfg.host], **common)
+    exc = run(client)[cfg.host]
+    assert isinstance(exc, HostKeyMismatchError), exc
+    assert exc.host == cfg.host and new_fp in str(exc)
+    assert "StrictHostKeyChecking no" in str(exc) and "host_key_policy='off'" in str(exc)
+    assert "Accepted" not in log.text() and "Failed" not in log.text()  # nothing was sent
+    assert known.read_text() == before  # the changed key is not recorded
+    with pytest.raises(HostKeyMismatchError):
+        SINGLE[family](cfg.host, **common)
+    # the caller's explicit 'off' wins
+    assert run(PARALLEL[family]([cfg.host], host_key_policy="off", **common)) == {cfg.host: ["ok"]}
+    assert known.read_text() == before
+
+
+def test_config_strict_host_key_checking_no_records_new_hosts(family, sshd, tmp_path):
+    known = tmp_path / "known_hosts"
+    config = tmp_path / "config"
+    config.write_text(f"Host *\n    StrictHostKeyChecking no\n    UserKnownHostsFile {known}\n")
+    client = PARALLEL[family](list(sshd.hosts[:2]), port=sshd.port, user=sshd.user,
+                              pkey=sshd.pkey, num_retries=1, ssh_config=str(config))  # fmt: skip
+    assert run(client) == {host: ["ok"] for host in sshd.hosts[:2]}
+    for host in sshd.hosts[:2]:
+        assert len(keygen_find(str(known), name(host, sshd.port))) == 1
+
+
 def test_mismatch_is_not_retried(family, sshd_factory, tmp_path):
     group = sshd_factory(1, first="127.0.0.60")
     cfg = group.config()

@@ -327,13 +327,15 @@ def test_host_key_settings_from_config(family, sshd, tmp_path):
     results = run(PARALLEL[family]([sshd.host], ssh_config=strict, known_hosts=second,
                                    **common), "echo ok", stop_on_errors=False)  # fmt: skip
     assert isinstance(results[sshd.host], UnknownHostKeyError)
-    # StrictHostKeyChecking no: nothing checked or written
+    # StrictHostKeyChecking no: accept-new (new keys recorded; test_host_keys.py has the
+    # changed-key case)
     off = write(tmp_path / "off", f"Host *\n    StrictHostKeyChecking no\n"
                                   f"    UserKnownHostsFile {second}\n")  # fmt: skip
     assert run(PARALLEL[family]([sshd.host], ssh_config=off, **common), "echo ok") == {
         sshd.host: ["ok"]
     }
-    assert not os.path.exists(second)
+    with open(second) as fh:
+        assert fh.read().startswith(f"[{sshd.host}]:{sshd.port} ssh-ed25519 ")
 
 
 def test_host_key_alias(family, sshd, tmp_path, known):

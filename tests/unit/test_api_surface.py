@@ -34,7 +34,8 @@ API = {
             ("proxy_user", None),
             ("proxy_password", None),
             ("proxy_pkey", None),
-            ("forward_ssh_agent", True),
+            # documented safety change: agent forwarding is off by default (doc/security.rst)
+            ("forward_ssh_agent", False),
             ("tunnel_timeout", None),
         ],
         "copy_file": [
@@ -88,7 +89,8 @@ API = {
             ("retry_delay", 5),
             ("allow_agent", True),
             ("timeout", None),
-            ("forward_ssh_agent", True),
+            # documented safety change: agent forwarding is off by default (doc/security.rst)
+            ("forward_ssh_agent", False),
             ("proxy_host", None),
             ("_auth_thread_pool", True),
         ],
@@ -145,7 +147,8 @@ API = {
             ("password", None),
             ("port", None),
             ("pkey", None),
-            ("forward_ssh_agent", True),
+            # documented safety change: agent forwarding is off by default (doc/security.rst)
+            ("forward_ssh_agent", False),
             ("num_retries", 3),
             ("agent", None),
             ("allow_agent", True),
@@ -189,7 +192,8 @@ API = {
             ("password", None),
             ("port", None),
             ("pkey", None),
-            ("forward_ssh_agent", True),
+            # documented safety change: agent forwarding is off by default (doc/security.rst)
+            ("forward_ssh_agent", False),
             ("num_retries", 3),
             ("timeout", 120),
             ("pool_size", 10),

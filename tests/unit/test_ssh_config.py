@@ -772,3 +772,59 @@ def test_random_configs_like_ssh(tmp_path, seed):
     config = write(tmp_path / "config", _random_config(rng))
     for host in ("ab", "a1", "xb", "c.example", "x.example", "AB", "t.example"):
         assert_like_ssh(config, host, user=rng.choice([None, "u1"]))
+
+
+# --------------------------------------------------------------------------
+# ProxyCommand and the options pssh does not carry out
+
+
+def test_proxy_command_raw_and_none(tmp_path):
+    config = write(
+        tmp_path / "config",
+        """\
+Host direct
+    ProxyCommand none
+Host jumped
+    ProxyJump j1
+Host *
+    ProxyCommand ssh -W '%h:%p' "bastion" 2>/dev/null
+""",
+    )
+    conf = SSHConfig.load(str(config))
+    assert conf.lookup("a").proxy_command == "ssh -W '%h:%p' \"bastion\" 2>/dev/null"
+    assert conf.lookup("direct").proxy_command is None  # first obtained: none = direct
+    assert conf.lookup("jumped").proxy_command is None  # ProxyJump came first
+    assert SSHConfig().lookup("a").proxy_command is None
+
+
+def test_unsupported_options_listed_with_file_and_line(tmp_path):
+    config = write(
+        tmp_path / "config",
+        """\
+Host a
+    CertificateFile ~/.ssh/cert.pub
+Match exec "test -f /x" host a
+    User x
+Host *
+    KnownHostsCommand /usr/bin/kh %H
+    PKCS11Provider none
+Host b
+    PKCS11Provider /usr/lib/p11.so
+    Match localnetwork 10.0.0.0/8
+""",
+    )
+    conf = SSHConfig.load(str(config))
+    # a Match line is evaluated for every host (it is not nested in the Host block above it)
+    assert conf.lookup("a").unsupported == (
+        ("Match exec", f"{config} line 3"),
+        ("Match localnetwork", f"{config} line 10"),
+        ("KnownHostsCommand", f"{config} line 6"),
+        ("CertificateFile", f"{config} line 2"),
+    )
+    # PKCS11Provider none was obtained first for b: nothing to warn about
+    assert dict(conf.lookup("b").unsupported) == {
+        "Match exec": f"{config} line 3",
+        "Match localnetwork": f"{config} line 10",
+        "KnownHostsCommand": f"{config} line 6",
+    }
+    assert SSHConfig.from_string("Host *\n  User u\n").lookup("a").unsupported == ()

@@ -46,9 +46,14 @@ class ParallelSSHClient(BaseParallelSSHClient):
       timeout will be ``timeout`` * ``num_retries`` + (``retry_delay`` *
       (``num_retries``-1)) number of seconds.
     :type timeout: int
-    :param forward_ssh_agent: (Optional) Turn on/off SSH agent forwarding -
+    :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
       equivalent to `ssh -A` from the `ssh` command line utility.
-      Defaults to True if not set.
+      Defaults to ``False`` (parallel-ssh 1.8.0: ``True``): a forwarded agent
+      lets anyone with root on a host sign with the user's keys while
+      connected, so it is only given to hosts the caller names. Only the
+      agent allowed for authentication is forwarded: the keys of ``agent``
+      when given (never the system agent then), else the agent at
+      ``SSH_AUTH_SOCK`` if ``allow_agent``, else none. See :doc:`/security`.
     :type forward_ssh_agent: bool
     :param pool_size: (Optional) Greenlet pool size. Controls on how many
       hosts to execute tasks in parallel. Defaults to 10. Overhead in event
@@ -93,7 +98,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
     :param host_key_policy: (Optional, keyword only) ``'strict'`` (an
       unknown or changed key fails the host), ``'accept-new'`` (an unknown
       key is recorded, a changed key fails the host) or ``'off'`` (no check).
-      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration,
+      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration (where ``no``
+      means ``'accept-new'``: only this argument can turn checking off),
       else ``'accept-new'``. A refused key raises a
       :py:class:`pssh.exceptions.HostKeyError` subclass for that host only.
       See :doc:`/security`.
@@ -115,7 +121,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         password: str | None = None,
         port: int | None = None,
         pkey: PKeyArg = None,
-        forward_ssh_agent: bool = True,
+        forward_ssh_agent: bool = False,
         num_retries: int = DEFAULT_RETRIES,
         timeout: float | None = 120,
         pool_size: int = 10,

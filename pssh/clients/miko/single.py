@@ -38,6 +38,7 @@ from .._host_keys import (
     check_policy,
     load_ssh_config,
 )
+from .._proxy_command import proxy_command
 from .._sock import open_socket
 from ..base_single import BaseSSHClient
 from ._errors import map_errors, map_proxy_errors
@@ -65,8 +66,10 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     """SSH client based on Paramiko with sane defaults.
 
     Honours ``~/.ssh/config`` and ``/etc/ssh/ssh_config`` host entries for
-    host, user name, port and key overrides, ``ProxyJump`` (when no
-    ``proxy_host`` is given), ``ServerAliveInterval`` and the host key
+    host, user name, port and key overrides, ``ProxyJump`` and
+    ``ProxyCommand`` (when no ``proxy_host`` is given; unsupported options
+    that change where or how ``ssh`` connects are logged as a warning once
+    per host), ``ServerAliveInterval`` and the host key
     settings (``StrictHostKeyChecking``, ``UserKnownHostsFile``,
     ``HashKnownHosts``, ``HostKeyAlias``). Host keys are verified before
     authentication; see :doc:`/security`.
@@ -94,7 +97,12 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     :type timeout: int
     :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
       equivalent to `ssh -A` from the `ssh` command line utility.
-      Defaults to True if not set.
+      Defaults to ``False`` (parallel-ssh 1.8.0: ``True``): a forwarded agent
+      lets anyone with root on a host sign with the user's keys while
+      connected, so it is only given to hosts the caller names. Only the
+      agent allowed for authentication is forwarded: the keys of ``agent``
+      when given (never the system agent then), else the agent at
+      ``SSH_AUTH_SOCK`` if ``allow_agent``, else none. See :doc:`/security`.
     :type forward_ssh_agent: bool
     :param agent: (Optional) Override SSH agent object with the provided.
       This allows for overriding of the default paramiko behaviour of
@@ -137,7 +145,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     :param host_key_policy: (Optional, keyword only) ``'strict'`` (an unknown
       or changed key fails), ``'accept-new'`` (an unknown key is recorded, a
       changed key fails) or ``'off'`` (no check). Defaults to
-      ``StrictHostKeyChecking`` from the OpenSSH configuration, else
+      ``StrictHostKeyChecking`` from the OpenSSH configuration (where ``no``
+      means ``'accept-new'``: only this argument can turn checking off), else
       ``'accept-new'``.
     :type host_key_policy: str
     :param ssh_config: (Optional, keyword only) OpenSSH client configuration
@@ -164,7 +173,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         password: str | None = None,
         port: int | None = None,
         pkey: PKeyArg = None,
-        forward_ssh_agent: bool = True,
+        forward_ssh_agent: bool = False,
         num_retries: int = DEFAULT_RETRIES,
         agent: paramiko.agent.AgentSSH | None = None,
         allow_agent: bool = True,
@@ -225,6 +234,9 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
         self._proxy_client: SSHClient | None = None
+        self._proxy_command = None
+        if proxy_host is None:  # ProxyJump (already in proxy_host) or proxy_host win
+            self._proxy_command = proxy_command(host, cfg, self.port, self.user)
         self._outputs: weakref.WeakKeyDictionary[Any, ChannelOutput] = weakref.WeakKeyDictionary()
         # a refused host key is final: no retry can change it
         self.retry.call(self._connect, retry_on=_RETRY_ON, give_up_on=(HostKeyError,))
@@ -256,9 +268,15 @@ class SSHClient(SFTPMixin, BaseSSHClient):
                     if not auth_error and failed_in_auth(client):
                         raise paramiko.AuthenticationException(str(exc)) from exc
                     raise
-        except BaseException:
+        except BaseException as exc:
+            # (asked before closing: a proxy sees the end of its input and exits)
+            failed = self._proxy_command.failure(exc) if self._proxy_command else None
             client.close()
             sock.close()
+            if self._proxy_command is not None:
+                self._proxy_command.stop()
+            if failed is not None and isinstance(exc, Exception):
+                raise failed from exc
             raise
         self.client = client
         interval = self.ssh_host_config.server_alive_interval
@@ -267,6 +285,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             transport.set_keepalive(interval)
 
     def _open_sock(self) -> Any:
+        if self._proxy_command is not None:
+            return self._proxy_command.open()
         if self.proxy_host is None:
             return open_socket(self.hostname, self.port, self.timeout)
         with map_proxy_errors(self.host, self.proxy_host, self.proxy_port):
@@ -307,6 +327,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         if self._proxy_client is not None:
             self._proxy_client.disconnect()
             self._proxy_client = None
+        if self._proxy_command is not None:
+            self._proxy_command.stop()
 
     def __enter__(self) -> SSHClient:
         return self
@@ -386,7 +408,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             channel = self._transport().open_session(timeout=self.timeout)
         with map_errors(self.host, "executing command"):
             if self.forward_ssh_agent:
-                forward_agent(channel, self.host)
+                forward_agent(channel, self.host, self.agent, self.allow_agent)
             if use_pty:
                 channel.get_pty()
             channel.exec_command(cmd)

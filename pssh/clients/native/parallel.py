@@ -79,9 +79,15 @@ class ParallelSSHClient(BaseParallelSSHClient):
       authentication with ``proxy_host``. Defaults to available keys from
       SSHAgent and user's SSH identities.
     :type proxy_pkey: Private key file path to use.
-    :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
+    :param forward_ssh_agent: (Optional) Ask for SSH agent forwarding -
       equivalent to `ssh -A` from the `ssh` command line utility.
-      Defaults to True if not set.
+      Defaults to ``False`` (parallel-ssh 1.8.0: ``True``): a forwarded agent
+      lets anyone with root on a host sign with the user's keys while
+      connected, so it is only given to hosts the caller names. The native
+      client cannot carry forwarding (libssh2 cannot serve the agent
+      connections the server opens, and OpenSSH drops the whole connection
+      at the first use): with ``True`` it does not request it and warns once
+      per host. Use the paramiko client for forwarding. See :doc:`/security`.
     :type forward_ssh_agent: bool
     :param tunnel_timeout: (Optional) Timeout setting for proxy tunnel
       connections.
@@ -94,7 +100,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
     :param host_key_policy: (Optional, keyword) ``'strict'`` (an unknown or
       changed key fails the host), ``'accept-new'`` (an unknown key is
       recorded, a changed key fails the host) or ``'off'`` (no check).
-      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration,
+      Defaults to ``StrictHostKeyChecking`` from the OpenSSH configuration (where ``no``
+      means ``'accept-new'``: only this argument can turn checking off),
       else ``'accept-new'``. A refused key raises a
       :py:class:`pssh.exceptions.HostKeyError` subclass for that host only
       (in its output's ``exception`` with ``stop_on_errors=False``). See
@@ -106,10 +113,12 @@ class ParallelSSHClient(BaseParallelSSHClient):
       not the host's name in output; ``User``, ``Port``, ``IdentityFile``,
       ``IdentitiesOnly``, ``ProxyJump``, ``ConnectTimeout``,
       ``ServerAliveInterval``, ``StrictHostKeyChecking``,
-      ``UserKnownHostsFile``, ``HashKnownHosts`` and ``HostKeyAlias`` apply.
+      ``UserKnownHostsFile``, ``HashKnownHosts``, ``HostKeyAlias`` and
+      ``ProxyCommand`` apply; options that change where or how ``ssh``
+      connects but are not supported are logged as a warning once per host.
       Arguments given here and ``host_config`` win over the file, except
       that ``port=22`` (the default) gives way to a ``Port`` of the file;
-      ``proxy_host`` wins over ``ProxyJump``.
+      ``proxy_host`` wins over ``ProxyJump`` and ``ProxyCommand``.
     :type ssh_config: str
 
     :raises: :py:class:`pssh.exceptions.PKeyFileError` on errors finding
@@ -137,7 +146,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         proxy_user: str | None = None,
         proxy_password: str | None = None,
         proxy_pkey: str | bytes | None = None,
-        forward_ssh_agent: bool = True,
+        forward_ssh_agent: bool = False,
         tunnel_timeout: float | None = None,
         *,
         known_hosts: KnownHostsArg = None,

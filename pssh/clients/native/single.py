@@ -42,7 +42,9 @@ from .._host_keys import (
     load_ssh_config,
     lookup,
 )
+from .._proxy_command import proxy_command
 from .._sock import open_socket
+from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, make_command
 from ._auth import AuthMixin
 from ._eagain import SessionIO, eagain
@@ -132,9 +134,15 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     :param allow_agent: (Optional) set to False to disable connecting to
       the system's SSH agent
     :type allow_agent: bool
-    :param forward_ssh_agent: (Optional) Turn on SSH agent forwarding -
+    :param forward_ssh_agent: (Optional) Ask for SSH agent forwarding -
       equivalent to `ssh -A` from the `ssh` command line utility.
-      Defaults to True if not set.
+      Defaults to ``False`` (parallel-ssh 1.8.0: ``True``): a forwarded agent
+      lets anyone with root on a host sign with the user's keys while
+      connected, so it is only given to hosts the caller names. The native
+      client cannot carry forwarding (libssh2 cannot serve the agent
+      connections the server opens, and OpenSSH drops the whole connection
+      at the first use): with ``True`` it does not request it and warns once
+      per host. Use the paramiko client for forwarding. See :doc:`/security`.
     :type forward_ssh_agent: bool
     :param proxy_host: Connection to host is via provided proxy host and
       client should use self.proxy_host for connection attempts.
@@ -147,7 +155,8 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     :param host_key_policy: (Optional, keyword) ``'strict'`` (an unknown or
       changed key fails), ``'accept-new'`` (an unknown key is recorded, a
       changed key fails) or ``'off'`` (no check). Defaults to
-      ``StrictHostKeyChecking`` from the OpenSSH configuration, else
+      ``StrictHostKeyChecking`` from the OpenSSH configuration (where ``no``
+      means ``'accept-new'``: only this argument can turn checking off), else
       ``'accept-new'``. See :doc:`/security`.
     :type host_key_policy: str
     :param ssh_config: (Optional, keyword) OpenSSH client configuration file
@@ -155,7 +164,9 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
       ``/etc/ssh/ssh_config``. Its ``HostName``, ``User``, ``Port``,
       ``IdentityFile``, ``IdentitiesOnly``, ``ProxyJump``, ``ConnectTimeout``,
       ``ServerAliveInterval``, ``StrictHostKeyChecking``,
-      ``UserKnownHostsFile``, ``HashKnownHosts`` and ``HostKeyAlias`` apply;
+      ``UserKnownHostsFile``, ``HashKnownHosts``, ``HostKeyAlias`` and
+      ``ProxyCommand`` apply (options that change where or how ``ssh``
+      connects but are not supported are logged as a warning once per host);
       the arguments given here win over it.
     :type ssh_config: str
 
@@ -177,7 +188,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         retry_delay: float = RETRY_DELAY,
         allow_agent: bool = True,
         timeout: float | None = None,
-        forward_ssh_agent: bool = True,
+        forward_ssh_agent: bool = False,
         proxy_host: str | None = None,
         _auth_thread_pool: bool = True,
         *,
@@ -207,6 +218,9 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         self._keepalive: Any = None
         self._jumps: dict = {}
         self._jump: Any = None
+        self._proxy_command = None
+        if proxy_host is None and not cfg.proxy_jump:  # (a first ProxyJump hop's too, as ssh)
+            self._proxy_command = proxy_command(host, cfg, self.port, self.user)
         if _follow_proxy_jump and proxy_host is None and cfg.proxy_jump:
             from ._proxy import jump_connection  # _proxy imports this module
 
@@ -249,8 +263,11 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
                 self._eagain(self.session.handshake, self.sock, timeout=self._connect_timeout)
             self._check_host_key()
             self.auth()
-        except BaseException:
+        except BaseException as exc:
+            failed = self._proxy_command.failure(exc) if self._proxy_command else None
             self._close_socket()
+            if failed is not None and isinstance(exc, Exception):
+                raise failed from exc
             raise
         interval = self.ssh_host_config.server_alive_interval
         if interval:
@@ -269,6 +286,8 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         tunnel through a proxy (:mod:`pssh.clients.native.tunnel`)."""
         if self._jump is not None:
             return self._jump.socket_to(self.hostname, self.port)
+        if self._proxy_command is not None:
+            return self._proxy_command.open()
         return open_socket(self.proxy_host or self.hostname, self.port, self._connect_timeout)
 
     def _prefer_host_key_algorithms(self) -> None:
@@ -300,6 +319,8 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         if self._keepalive is not None:
             self._keepalive.kill(block=False)
             self._keepalive = None
+        if self._proxy_command is not None:
+            self._proxy_command.stop()
         self.sock = None
         self.session = None
         self._io = None
@@ -362,18 +383,16 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             with map_errors(self.host, "opening a channel"):
                 channel = self._open(self.session.open_session)
             if self.forward_ssh_agent and not self._agent_forwarded:
-                self._request_agent_forwarding(channel)
+                self._agent_forwarded = True
+                warn_once(
+                    logger, ("agent-forwarding", self.host),
+                    "Not forwarding the SSH agent to %s: forward_ssh_agent=True is not "
+                    "supported by the native client (libssh2 cannot serve the agent "
+                    "connections the server opens, and the server would drop the "
+                    "connection at the first use); use pssh.clients.miko for agent "
+                    "forwarding", self.host,
+                )  # fmt: skip
         return channel
-
-    def _request_agent_forwarding(self, channel: Any) -> None:
-        # OpenSSH sets up one forwarded agent per connection, for every later
-        # session too, and refuses the request on later channels; so ask once.
-        self._agent_forwarded = True
-        try:
-            with map_errors(self.host, "requesting agent forwarding"):
-                self._eagain(channel.request_auth_agent, timeout=self.timeout)
-        except SessionError as exc:
-            logger.debug("Agent forwarding not available on %s: %s", self.host, exc)
 
     def execute(self, cmd: str, use_pty: bool = False, channel: Any = None) -> Any:
         """Execute command on remote server.
