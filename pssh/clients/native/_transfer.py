@@ -17,13 +17,14 @@ from typing import Any
 
 from ...exceptions import SessionError, SFTPError, Timeout
 from .._copy import (
-    PERMISSION_BITS,
     Entry,
+    LocalTarget,
     check_local_source,
     check_local_target,
+    download_tree,
     list_local_dir,
     local_errors,
-    make_local_dir,
+    local_file_target,
     remote_join,
     walk_tree,
 )
@@ -175,10 +176,11 @@ class TransferMixin(SCPMixin):
                     f"Remote path {remote_file} on host {self.host} is a directory - "
                     "use recurse=True to copy it"
                 )
-            self._recv_tree(fs, remote_file, local_file, attrs.permissions, fs.get)
+            download_tree(self.host, remote_file, local_file, attrs.permissions, fs.listdir,
+                          fs.realpath, fs.get)  # fmt: skip
             return
         check_local_target(local_file, self.host)
-        fs.get(remote_file, local_file, attrs.permissions)
+        fs.get(remote_file, local_file_target(local_file, self.host), attrs.permissions)
 
     # -- SCP ------------------------------------------------------------------
 
@@ -269,14 +271,15 @@ class TransferMixin(SCPMixin):
             attrs = fs.stat(remote_file)
             if attrs is not None and stat.S_ISDIR(attrs.permissions):
 
-                def get(src: str, dst: str, mode: int) -> None:
-                    self._scp_get(src, dst, encoding, fs.sftp)
+                def get(src: str, local: LocalTarget, mode: int) -> None:
+                    self._scp_get(src, local, encoding, fs.sftp)
 
-                self._recv_tree(fs, remote_file, local_file, attrs.permissions, get)
+                download_tree(self.host, remote_file, local_file, attrs.permissions, fs.listdir,
+                              fs.realpath, get)  # fmt: skip
                 return
             sftp = fs.sftp
         check_local_target(local_file, self.host)
-        self._scp_get(remote_file, local_file, encoding, sftp)
+        self._scp_get(remote_file, local_file_target(local_file, self.host), encoding, sftp)
 
     # -- recursion ------------------------------------------------------------
 
@@ -300,21 +303,3 @@ class TransferMixin(SCPMixin):
                 created.append((step.target, step.mode))
         for path, dir_mode in reversed(created):
             fs.set_mode(path, dir_mode)
-
-    def _recv_tree(
-        self, fs: RemoteFS, remote_dir: str, local_dir: str, mode: int, get: CopyFunc
-    ) -> None:
-        created = []
-        if not os.path.isdir(local_dir):
-            make_local_dir(local_dir, self.host)
-            created.append((local_dir, mode))
-        steps = walk_tree(remote_dir, local_dir, fs.listdir, remote_join, os.path.join, fs.realpath)
-        for step in steps:
-            if not step.is_dir:
-                get(step.source, step.target, step.mode)
-            elif not os.path.isdir(step.target):
-                make_local_dir(step.target, self.host)
-                created.append((step.target, step.mode))
-        with local_errors(self.host, "setting permissions of local directory"):
-            for path, dir_mode in reversed(created):
-                os.chmod(path, dir_mode & PERMISSION_BITS)
