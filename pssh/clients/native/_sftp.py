@@ -242,16 +242,11 @@ class RemoteFS:
         with self.errors("listing directory", path):
             handle = self._call(self.sftp.opendir, self._raw(path))
         try:
-            with self.errors("listing directory", path):
-                entries = handle.readdir()
-                while True:
-                    rc, raw, attrs = self._call(next, entries, _END)
-                    if rc <= 0:
-                        break
-                    count = count_entry(count)
-                    name = decode_name(raw, self.encoding, self.host, path)
-                    if name is not None:
-                        names.append((name, attrs))
+            for raw, attrs in self._read_entries(handle, path):
+                count = count_entry(count)
+                name = decode_name(raw, self.encoding, self.host, path)
+                if name is not None:
+                    names.append((name, attrs))
         except ListingTooLong as exc:
             raise remote_error(
                 FX_FAILURE, "Error listing directory %s on host %s - %s", path, self.host, exc,
@@ -276,6 +271,36 @@ class RemoteFS:
                     "Skipping %s/%s on host %s: not a file or directory", path, name, self.host
                 )
         return result
+
+    def _read_entries(self, handle: Any, path: str) -> Iterator[tuple[bytes, Any]]:
+        """Raw ``(name, attributes)`` of an open directory listing.
+
+        libssh2 answers 0 both at the end of a listing and for an entry with an empty name;
+        an entry carrying attributes or a long name is an entry. A bare 0 is confirmed by one
+        more read (servers answer end of listing again), so that an empty name with nothing
+        else cannot hide the rest of a listing; an error on that read counts as the end.
+        """
+        read = handle._readdir_ex
+        ended = False
+        while True:
+            if ended:
+                try:
+                    with self.errors("listing directory", path):
+                        rc, raw, longentry, attrs = self._call(read)
+                except SFTPIOError:
+                    return
+            else:
+                with self.errors("listing directory", path):
+                    rc, raw, longentry, attrs = self._call(read)
+            if rc > 0 or attrs.flags or longentry:
+                if ended:  # the bare 0 before was an entry with an empty name
+                    yield b"", None
+                ended = False
+                yield raw, attrs
+            elif ended or rc < 0:
+                return
+            else:
+                ended = True
 
     # -- files --------------------------------------------------------------
 
