@@ -22,6 +22,11 @@ and stops it. The tree (paths as the server decodes them; see :func:`_path`):
 ``/utf16``
     names encoded in UTF-16 (little endian, no BOM): ``good`` (file) and ``..`` (a folder
     holding ``esc``, a file) - harmless in UTF-8, ``..`` for a client using ``utf-16``.
+    (libssh2 cuts a path at its first NUL byte, so the native client cannot request UTF-16
+    paths: tests use ``/utf7`` for it.)
+``/utf7``
+    ``good`` (file) and names that are plain ASCII bytes but ``..`` and ``a/b`` once decoded
+    as UTF-7: ``+AC4-+AC4-`` (a folder holding ``esc``) and ``a+AC8-b`` (a file).
 ``/modes``
     ``suid`` (file, 6777), ``su`` (file, 4755), ``sticky`` (folder, 1777, holding ``f``,
     0666) and ``open`` (folder, 0777, holding ``g``, 0777).
@@ -83,6 +88,11 @@ TREE: dict[str, tuple[int, Any]] = {
     "/utf16": (DIR | 0o755, [(_u16("good"), "/utf16/good"), (_u16(".."), "/utf16/..")]),
     "/utf16/good": (FILE | 0o644, b"good\n"),
     "/utf16/..": (DIR | 0o755, [(_u16("esc"), "/utf16/../esc")]),
+    "/utf7": (DIR | 0o755, [
+        ("good", "/utf7/good"), ("+AC4-+AC4-", "/utf7/.."), ("a+AC8-b", "/utf7/a/b"),
+    ]),
+    "/utf7/good": (FILE | 0o644, b"good\n"),
+    "/utf7/..": (DIR | 0o755, [("esc", "/utf7/../esc")]),
     "/modes": (DIR | 0o755, [
         ("suid", "/modes/suid"), ("su", "/modes/su"), ("sticky", "/modes/sticky"),
         ("open", "/modes/open"),
