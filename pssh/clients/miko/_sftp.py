@@ -140,7 +140,10 @@ class SFTPMixin:
 
         Copy is done natively using SFTP/SCP version 2 protocol, no scp
         command is used or required. Missing remote directories are created;
-        permission bits are kept.
+        permission bits are kept. The remote file gets them when it is created,
+        before any data is written, so it is never readable more widely while
+        the copy runs. A folder that another host sharing the same file system
+        (NFS homes) creates at the same time is fine. See :doc:`/security`.
 
         :param local_file: Local filepath to copy to remote host
         :type local_file: str
@@ -243,6 +246,14 @@ class SFTPMixin:
         bits are kept. The file is written under a temporary name next to
         ``local_file`` and renamed once complete, so a failed copy leaves no
         partial file.
+
+        The permission bits kept are ``remote mode & 0o777 & ~umask``: never
+        setuid, setgid or sticky, never wider than the umask allows. Remote
+        names that are not one plain file name (``..``, ``.``, empty, holding
+        ``/`` or NUL) are skipped with a warning naming host and name, and a
+        symbolic link in the local destination is never followed (the copy
+        fails with :py:class:`OSError` naming host and path). See
+        :doc:`/security`.
 
         :param remote_file: Remote filepath to copy from
         :type remote_file: str

@@ -99,7 +99,9 @@ class TransferMixin(SCPMixin):
     ) -> None:
         """Copy local file to host via SFTP.
 
-        Missing remote directories are created; the file's permission bits are kept.
+        Missing remote directories are created; the file's permission bits are kept. The
+        remote file gets them when it is created, before any data is written, so it is never
+        readable more widely while the copy runs (see :doc:`/security`).
 
         :param local_file: Local filepath to copy to remote host
         :type local_file: str
@@ -143,6 +145,13 @@ class TransferMixin(SCPMixin):
         Missing local directories are created; the file's permission bits are kept. The file
         is written to a temp file next to ``local_file`` and renamed to it once complete, so a
         failed or interrupted copy never leaves a partial ``local_file``.
+
+        The permission bits kept are ``remote mode & 0o777 & ~umask``: never setuid, setgid or
+        sticky, never wider than the umask allows. Remote names that are not one plain file
+        name once decoded with ``encoding`` (``..``, ``.``, empty, holding ``/`` or NUL) are
+        skipped with a warning naming host and name, and a symbolic link in the local
+        destination is never followed (the copy fails with :py:class:`OSError` naming host and
+        path). See :doc:`/security`.
 
         :param remote_file: Remote filepath to copy from
         :type remote_file: str
@@ -195,7 +204,9 @@ class TransferMixin(SCPMixin):
         single file is created the same way.
 
         File modes and times are kept. A ``remote_file`` that is an existing directory
-        receives the file inside it, as OpenSSH's ``scp -t`` does.
+        receives the file inside it, as OpenSSH's ``scp -t`` does. The remote scp creates a
+        new file with the local file's mode from its first byte (an existing file keeps its
+        own mode, as with OpenSSH's ``scp``).
 
         :param local_file: Local filepath to copy to remote host
         :type local_file: str
@@ -246,6 +257,11 @@ class TransferMixin(SCPMixin):
         Missing local directories are created and the file's mode is kept. Exactly the size
         the remote scp announced is read into a temp file next to ``local_file``, renamed to
         it once complete: a failed or interrupted copy never leaves a partial ``local_file``.
+
+        The mode kept is ``remote mode & 0o777 & ~umask`` (never setuid, setgid or sticky);
+        the file name the remote scp announces is never used. Recursive copies check remote
+        names and never follow a local symbolic link as
+        :py:meth:`copy_remote_file` does. See :doc:`/security`.
 
         :param remote_file: Remote filepath to copy from
         :type remote_file: str
