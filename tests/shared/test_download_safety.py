@@ -28,7 +28,7 @@ from pssh.exceptions import SFTPIOError
 
 pytestmark = pytest.mark.integration
 
-HOSTILE_HOSTS = ["127.0.0.90", "127.0.0.91"]
+HOSTILE_HOSTS = ["127.0.0.94", "127.0.0.95"]
 REFUSED_NAMES = ["../../x", "/abs/x", "a/b", "", "nul\x00x", "../y"]
 UMASKS = [0o022, 0o077, 0o002]
 

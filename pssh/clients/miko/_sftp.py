@@ -168,17 +168,32 @@ class SFTPMixin:
             if stat.S_ISDIR(st.st_mode):
                 self._send_tree(session, local_file, remote_file, st.st_mode)
             else:
-                parent = remote_parent(remote_file)
-                if parent:
-                    self._make_dirs(session, parent)
-                self._put(session, local_file, remote_file, st.st_mode)
+                self._put(session, local_file, remote_file, st.st_mode, make_parents=True)
 
-    def _put(self, sftp: paramiko.SFTPClient, local_file: str, remote_file: str, mode: int) -> None:
+    def _put(
+        self,
+        sftp: paramiko.SFTPClient,
+        local_file: str,
+        remote_file: str,
+        mode: int,
+        make_parents: bool = False,
+    ) -> None:
+        """Stream ``local_file`` to ``remote_file`` with permission bits ``mode``; a missing
+        remote parent folder is created (only then, as the native client does) when
+        ``make_parents`` is set."""
         with local_errors(self.host, "reading local file"):
             fh = open(local_file, "rb")  # noqa: SIM115 - closed below, errors mapped apart
         with fh, map_errors(self.host, f"copying {local_file} to {remote_file}", sftp=True):
             size = 0
-            with self._open_for_write(sftp, remote_file, mode & PERMISSION_BITS) as remote:
+            parent = remote_parent(remote_file)
+            try:
+                remote = self._open_for_write(sftp, remote_file, mode & PERMISSION_BITS)
+            except FileNotFoundError:
+                if not (make_parents and parent):
+                    raise
+                self._make_dirs(sftp, parent)
+                remote = self._open_for_write(sftp, remote_file, mode & PERMISSION_BITS)
+            with remote:
                 remote.set_pipelined(True)
                 while True:
                     with local_errors(self.host, "reading local file"):
