@@ -243,9 +243,11 @@ def download_mode(remote_mode: int, umask: int | None = None) -> int:
     return remote_mode & DOWNLOAD_BITS & ~umask
 
 
-_ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = _ROOT_FLAGS | os.O_NOFOLLOW
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+# POSIX flags; getattr keeps the module importable where one is missing.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_ROOT_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = _ROOT_FLAGS | _NOFOLLOW
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _TEMP_NAME_CHARS = 120
 
 
