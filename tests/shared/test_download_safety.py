@@ -236,7 +236,8 @@ def test_hostile_scp_modes_and_name(hclient, hpclient, tmp_path, umask):
     gevent.joinall(hpclient.scp_recv("/modes/su", str(tmp_path / "su")), raise_error=True)
     for host in HOSTILE_HOSTS:
         assert stat.S_IMODE(os.stat(tmp_path / f"su_{host}").st_mode) == 0o755 & ~umask
-    assert not [path for path in tree_of(tmp_path.parent) if "scp-escape" in path]
+    assert not [path for path in tree_of(tmp_path) if "scp-escape" in path]
+    assert not os.path.exists(tmp_path.parent.parent / "scp-escape")
 
 
 # -- point 1: modes, real sshd ------------------------------------------------------
