@@ -73,6 +73,15 @@ def pclient(sshd):
         host_client.disconnect()
 
 
+@pytest.fixture(autouse=True)
+def _usual_umask():
+    """Downloads keep ``remote mode & ~umask``: the modes these tests expect assume the
+    usual umask 022, whatever the developer's is."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
 @pytest.fixture
 def root_only_dir(tmp_path):
     return make_root_only_dir(tmp_path)
