@@ -454,6 +454,11 @@ class BaseParallelSSHClient:
 
           Remote directories in `remote_file` that do not exist will be
           created as long as permissions allow.
+
+        .. note ::
+          The remote file is created with its final permission bits before
+          any data is written to it, so it is never readable more widely
+          while the copy runs. See :doc:`/security`.
         """
         return self._spawn_uploads("copy_file", local_file, remote_file, recurse, copy_args)
 
@@ -560,6 +565,15 @@ class BaseParallelSSHClient:
         .. note ::
           File names will be de-duplicated by appending the hostname to the
           filepath separated by ``suffix_separator``.
+
+        .. note ::
+          Downloaded files and folders get the remote permission bits
+          without setuid, setgid and sticky bits and within the local umask
+          (``remote mode & 0o777 & ~umask``). Remote names that are not one
+          plain file name (``..``, ``.``, empty, holding ``/`` or NUL once
+          decoded) are skipped with a warning naming host and name, and a
+          symbolic link found in the local destination is never followed
+          (the copy of that host fails instead). See :doc:`/security`.
         """
         return self._spawn_downloads(
             "copy_remote_file",

@@ -1,4 +1,6 @@
-"""File transfer against real sshd hosts: SFTP and SCP, one host and many.
+"""File transfer against real sshd hosts, native client only: SCP, and what only the native
+client has (chunk sizes, ``encoding``, ``mkdir``'s ``_parent_path``, slow links, interrupted
+downloads). SFTP behaviour both client families share is in tests/shared/test_sftp_transfer.py.
 
 The hosts are this machine, so what arrives remotely is checked by reading it locally.
 Remote paths live in ``remote_dir`` (owned by the login user); local ones in ``tmp_path``.
@@ -6,10 +8,8 @@ Remote paths live in ``remote_dir`` (owned by the login user); local ones in ``t
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pwd
-import stat
 import time
 import tracemalloc
 
@@ -18,6 +18,20 @@ import gevent.queue
 import gevent.server
 import gevent.socket
 import pytest
+from transfer_helpers import (  # noqa: E402 - tests/ is on sys.path (conftest)
+    EDGE_SIZES,
+    MiB,
+    digest,
+    give_to,
+    leftovers,
+    listing,
+    make_root_only_dir,
+    make_tree,
+    make_unreadable_file,
+    mode_of,
+    write_random,
+    write_remote,
+)
 
 from pssh.clients.native._scp import SCP_READ_CHUNK, SCP_WRITE_CHUNK
 from pssh.clients.native._sftp import SFTP_READ_CHUNK, SFTP_WRITE_CHUNK
@@ -32,9 +46,6 @@ from pssh.exceptions import (
 )
 
 pytestmark = pytest.mark.integration
-
-MiB = 1 << 20
-EDGE_SIZES = [0, 1, 29_999, 30_001, MiB - 1, MiB + 1]
 
 
 # -- fixtures and helpers ---------------------------------------------------------
@@ -62,105 +73,26 @@ def pclient(sshd):
         host_client.disconnect()
 
 
-def digest(path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(MiB), b""):
-            sha.update(block)
-    return sha.hexdigest()
-
-
-def write_random(path, size: int, mode: int | None = None) -> str:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(os.urandom(size))
-    if mode is not None:
-        os.chmod(path, mode)
-    return digest(path)
-
-
-def give_to(user: str, *paths) -> None:
-    """Hand paths made here (as root) in a remote folder to the login user."""
-    entry = pwd.getpwnam(user)
-    for path in paths:
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-
-
-def write_remote(config, path, size: int, mode: int | None = None) -> str:
-    """A random file on the remote side (this machine), owned by the login user."""
-    expected = write_random(path, size, mode)
-    give_to(config.user, path)
-    return expected
-
-
-def mode_of(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-def make_tree(root, files: int = 120) -> None:
-    """Nested folders, empty folders, many small files, odd modes, a binary file."""
-    os.makedirs(os.path.join(root, "a", "b", "c"))
-    os.makedirs(os.path.join(root, "empty", "also_empty"))
-    os.makedirs(os.path.join(root, "many"))
-    for i in range(files):
-        with open(os.path.join(root, "many", f"f{i:03d}.txt"), "w") as handle:
-            handle.write(f"line {i}\n" * i)
-    write_random(os.path.join(root, "a", "b", "c", "blob.bin"), 70_000)
-    write_random(os.path.join(root, "a", "run.sh"), 100, mode=0o751)
-    write_random(os.path.join(root, "a", "secret"), 10, mode=0o600)
-    open(os.path.join(root, "zero"), "w").close()
-    os.chmod(os.path.join(root, "a", "b"), 0o750)
-
-
-def listing(root) -> dict:
-    """relative path -> (is_dir, mode, sha256 or None), for comparing trees."""
-    result = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames:
-            path = os.path.join(dirpath, name)
-            result[os.path.relpath(path, root)] = (True, mode_of(path), None)
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            result[os.path.relpath(path, root)] = (False, mode_of(path), digest(path))
-    return result
-
-
-def leftovers(directory) -> list:
-    return [name for name in os.listdir(directory) if name.endswith(".part")]
+@pytest.fixture(autouse=True)
+def _usual_umask():
+    """Downloads keep ``remote mode & ~umask``: the modes these tests expect assume the
+    usual umask 022, whatever the developer's is."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
 
 
 @pytest.fixture
 def root_only_dir(tmp_path):
-    """A directory the login user cannot write to (owned by root)."""
-    path = tmp_path / "root_only"
-    path.mkdir()
-    os.chmod(tmp_path, 0o755)
-    os.chmod(path, 0o755)
-    return str(path)
+    return make_root_only_dir(tmp_path)
 
 
 @pytest.fixture
 def unreadable_file(remote_dir):
-    """A file inside ``remote_dir`` that the login user may not read."""
-    path = os.path.join(remote_dir, "unreadable")
-    write_random(path, 100, mode=0o600)
-    os.chown(path, 0, 0)
-    return path
+    return make_unreadable_file(remote_dir)
 
 
 # -- single host: content ---------------------------------------------------------
-
-
-def test_sftp_round_trip_edge_sizes(client, remote_dir, tmp_path):
-    for size in EDGE_SIZES:
-        local = str(tmp_path / f"src_{size}")
-        expected = write_random(local, size)
-        remote = os.path.join(remote_dir, f"up_{size}")
-        client.copy_file(local, remote)
-        assert digest(remote) == expected, size
-        back = str(tmp_path / f"back_{size}")
-        client.copy_remote_file(remote, back)
-        assert digest(back) == expected, size
 
 
 def test_scp_round_trip_edge_sizes(client, remote_dir, tmp_path):
@@ -175,20 +107,14 @@ def test_scp_round_trip_edge_sizes(client, remote_dir, tmp_path):
         assert digest(back) == expected, size
 
 
-@pytest.mark.parametrize("protocol", ["sftp", "scp"])
-def test_large_binary_file_round_trip(client, remote_dir, tmp_path, protocol):
+def test_large_binary_file_round_trip_scp(client, remote_dir, tmp_path):
     local = str(tmp_path / "big")
     expected = write_random(local, 20 * MiB + 12_345)
     remote = os.path.join(remote_dir, "big")
-    send, recv = (
-        (client.copy_file, client.copy_remote_file)
-        if protocol == "sftp"
-        else (client.scp_send, client.scp_recv)
-    )
-    send(local, remote)
+    client.scp_send(local, remote)
     assert digest(remote) == expected
     back = str(tmp_path / "big_back")
-    recv(remote, back)
+    client.scp_recv(remote, back)
     assert digest(back) == expected
     assert leftovers(tmp_path) == []
 
@@ -212,83 +138,54 @@ def test_memory_stays_bounded(client, remote_dir, tmp_path):
     assert digest(local + ".sftp") == digest(local + ".scp") == expected
 
 
-def test_copy_file_overwrites_longer_file(client, sshd, remote_dir, tmp_path):
-    remote = os.path.join(remote_dir, "target")
-    write_remote(sshd, remote, 5000)
-    local = str(tmp_path / "short")
-    expected = write_random(local, 10)
-    client.copy_file(local, remote)
-    assert digest(remote) == expected
-
-
 # -- single host: directories and modes -----------------------------------------
 
 
-@pytest.mark.parametrize("send", ["copy_file", "scp_send"])
-def test_send_creates_missing_remote_dirs_and_keeps_mode(client, remote_dir, tmp_path, send):
+def test_scp_send_creates_missing_remote_dirs_and_keeps_mode(client, remote_dir, tmp_path):
     local = str(tmp_path / "tool")
     expected = write_random(local, 3000, mode=0o666)  # beyond the server's umask (022)
     remote = os.path.join(remote_dir, "x", "y", "z", "tool")
-    getattr(client, send)(local, remote)
+    client.scp_send(local, remote)
     assert digest(remote) == expected
     assert mode_of(remote) == 0o666
     assert pwd.getpwuid(os.stat(remote).st_uid).pw_name == client.user
 
 
-@pytest.mark.parametrize("recv", ["copy_remote_file", "scp_recv"])
-def test_recv_creates_missing_local_dirs_and_keeps_mode(client, sshd, remote_dir, tmp_path, recv):
+def test_scp_recv_creates_missing_local_dirs_and_keeps_mode(client, sshd, remote_dir, tmp_path):
     remote = os.path.join(remote_dir, "tool")
     expected = write_remote(sshd, remote, 3000, mode=0o751)
     local = str(tmp_path / "p" / "q" / "tool")
-    getattr(client, recv)(remote, local)
+    client.scp_recv(remote, local)
     assert digest(local) == expected
     assert mode_of(local) == 0o751
 
 
-def test_recv_replaces_existing_local_file(client, sshd, remote_dir, tmp_path):
+def test_scp_recv_replaces_existing_local_file(client, sshd, remote_dir, tmp_path):
     remote = os.path.join(remote_dir, "new")
     expected = write_remote(sshd, remote, 1000, mode=0o640)
     local = str(tmp_path / "existing")
-    write_random(local, 99_999, mode=0o600)
-    client.copy_remote_file(remote, local)
-    assert digest(local) == expected and mode_of(local) == 0o640
     write_random(local, 5, mode=0o600)
     client.scp_recv(remote, local)
     assert digest(local) == expected and mode_of(local) == 0o640
 
 
-@pytest.mark.parametrize(("send", "recv"), [("copy_file", "copy_remote_file"),
-                                            ("scp_send", "scp_recv")])  # fmt: skip
-def test_recursive_round_trip(client, remote_dir, tmp_path, send, recv):
+def test_scp_recursive_round_trip(client, remote_dir, tmp_path):
     source = str(tmp_path / "tree")
     make_tree(source)
     remote = os.path.join(remote_dir, "deep", "tree")
-    getattr(client, send)(source, remote, recurse=True)
+    client.scp_send(source, remote, recurse=True)
     assert listing(remote) == listing(source)
     back = str(tmp_path / "back" / "tree")
-    getattr(client, recv)(remote, back, recurse=True)
+    client.scp_recv(remote, back, recurse=True)
     assert listing(back) == listing(source)
 
 
-def test_recursive_copy_into_existing_remote_dir(client, sshd, remote_dir, tmp_path):
-    source = str(tmp_path / "tree")
-    make_tree(source)
-    os.makedirs(os.path.join(remote_dir, "t", "a"))
-    give_to(sshd.user, os.path.join(remote_dir, "t"), os.path.join(remote_dir, "t", "a"))
-    client.copy_file(source, os.path.join(remote_dir, "t"), recurse=True)
-    client.copy_file(source, os.path.join(remote_dir, "t"), recurse=True)
-    copied = listing(os.path.join(remote_dir, "t"))
-    expected = listing(source)
-    assert {k: v[2] for k, v in copied.items()} == {k: v[2] for k, v in expected.items()}
-
-
-def test_recursive_flag_with_a_plain_file(client, remote_dir, tmp_path):
+def test_scp_recursive_flag_with_a_plain_file(client, remote_dir, tmp_path):
     local = str(tmp_path / "plain")
     expected = write_random(local, 10)
-    client.copy_file(local, os.path.join(remote_dir, "plain"), recurse=True)
+    client.scp_send(local, os.path.join(remote_dir, "plain"), recurse=True)
     client.scp_recv(os.path.join(remote_dir, "plain"), str(tmp_path / "b1"), recurse=True)
-    client.copy_remote_file(os.path.join(remote_dir, "plain"), str(tmp_path / "b2"), recurse=True)
-    assert digest(tmp_path / "b1") == digest(tmp_path / "b2") == expected
+    assert digest(tmp_path / "b1") == expected
 
 
 def test_remote_file_names_in_another_encoding(client, sshd, remote_dir, tmp_path):
@@ -317,100 +214,68 @@ def test_mkdir_creates_parents_and_accepts_existing(client, sshd, remote_dir):
     assert err.value.host == client.host
 
 
-def test_given_sftp_session_is_used_and_kept_usable(client, remote_dir, tmp_path):
-    sftp = client._make_sftp()
-    local = str(tmp_path / "f")
-    expected = write_random(local, 100)
-    for i in range(3):
-        client.copy_file(local, os.path.join(remote_dir, f"s{i}"), sftp=sftp)
-        client.copy_remote_file(os.path.join(remote_dir, f"s{i}"), local + str(i), sftp=sftp)
-        assert digest(local + str(i)) == expected
-
-
 # -- single host: errors ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("send", ["copy_file", "scp_send"])
-def test_local_directory_without_recurse(client, remote_dir, tmp_path, send):
+def test_scp_local_directory_without_recurse(client, remote_dir, tmp_path):
     with pytest.raises(ValueError, match="recurse"):
-        getattr(client, send)(str(tmp_path), os.path.join(remote_dir, "x"))
+        client.scp_send(str(tmp_path), os.path.join(remote_dir, "x"))
     assert os.listdir(remote_dir) == []
 
 
-def test_remote_directory_without_recurse(client, remote_dir, tmp_path):
-    with pytest.raises(ValueError, match="recurse"):
-        client.copy_remote_file(remote_dir, str(tmp_path / "x"))
+def test_scp_remote_directory_without_recurse(client, remote_dir, tmp_path):
     with pytest.raises(SCPError, match="is a directory") as err:
         client.scp_recv(remote_dir, str(tmp_path / "x"))
     assert remote_dir in str(err.value) and client.host in str(err.value)
     assert os.listdir(tmp_path) == []
 
 
-def test_copy_file_onto_remote_directory(client, remote_dir, tmp_path):
-    local = str(tmp_path / "f")
-    write_random(local, 10)
-    with pytest.raises(SFTPIOError, match="is a directory") as err:
-        client.copy_file(local, remote_dir)
-    assert err.value.host == client.host and remote_dir in str(err.value)
-
-
-def test_send_without_remote_permission(client, root_only_dir, tmp_path):
+def test_scp_send_without_remote_permission(client, root_only_dir, tmp_path):
     local = str(tmp_path / "f")
     write_random(local, 10)
     target = os.path.join(root_only_dir, "f")
-    with pytest.raises(SFTPIOError, match="permission denied") as err:
-        client.copy_file(local, target)
-    assert err.value.host == client.host and target in str(err.value)
     with pytest.raises(SCPError) as scp_err:
         client.scp_send(local, target)
     assert scp_err.value.host == client.host and target in str(scp_err.value)
-    with pytest.raises(SFTPIOError, match="permission denied"):
-        client.copy_file(local, os.path.join(root_only_dir, "sub", "f"))
     assert os.listdir(root_only_dir) == []
 
 
-def test_recv_without_remote_permission(client, unreadable_file, tmp_path):
+def test_scp_recv_without_remote_permission(client, unreadable_file, tmp_path):
     local = str(tmp_path / "x")
-    with pytest.raises(SFTPIOError, match="permission denied") as err:
-        client.copy_remote_file(unreadable_file, local)
-    assert err.value.host == client.host and unreadable_file in str(err.value)
     with pytest.raises(SCPError, match="permission denied") as scp_err:
         client.scp_recv(unreadable_file, local)
     assert unreadable_file in str(scp_err.value)
     assert os.listdir(tmp_path) == []
 
 
-def test_missing_remote_file(client, remote_dir, tmp_path):
+def test_scp_missing_remote_file(client, remote_dir, tmp_path):
     missing = os.path.join(remote_dir, "missing")
-    with pytest.raises(SFTPIOError, match="no such file") as err:
-        client.copy_remote_file(missing, str(tmp_path / "x"))
-    assert err.value.host == client.host and missing in str(err.value)
     with pytest.raises(SCPError, match="no such file") as scp_err:
         client.scp_recv(missing, str(tmp_path / "x"), recurse=True)
     assert scp_err.value.host == client.host and missing in str(scp_err.value)
+    with pytest.raises(SCPError, match="no such file"):
+        client.scp_recv(missing, str(tmp_path / "x"))
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("send", ["copy_file", "scp_send"])
-def test_missing_local_file(client, remote_dir, tmp_path, send):
+def test_scp_missing_local_file(client, remote_dir, tmp_path):
     missing = str(tmp_path / "missing")
     with pytest.raises(FileNotFoundError) as err:
-        getattr(client, send)(missing, os.path.join(remote_dir, "x"))
+        client.scp_send(missing, os.path.join(remote_dir, "x"))
     assert err.value.filename == missing and client.host in str(err.value)
     assert os.listdir(remote_dir) == []
 
 
-@pytest.mark.parametrize("recv", ["copy_remote_file", "scp_recv"])
-def test_local_target_errors(client, sshd, remote_dir, tmp_path, recv):
+def test_scp_local_target_errors(client, sshd, remote_dir, tmp_path):
     remote = os.path.join(remote_dir, "f")
     write_remote(sshd, remote, 10)
     (tmp_path / "plain").write_bytes(b"")
     with pytest.raises(OSError) as err:
-        getattr(client, recv)(remote, str(tmp_path / "plain" / "below"))
+        client.scp_recv(remote, str(tmp_path / "plain" / "below"))
     assert client.host in str(err.value)
     (tmp_path / "adir").mkdir()
     with pytest.raises(IsADirectoryError):
-        getattr(client, recv)(remote, str(tmp_path / "adir"))
+        client.scp_recv(remote, str(tmp_path / "adir"))
     assert os.listdir(tmp_path / "adir") == []
 
 
@@ -581,60 +446,6 @@ def test_failed_download_leaves_no_file(client, sshd, remote_dir, tmp_path, monk
 # -- parallel -------------------------------------------------------------------
 
 
-def test_parallel_copy_file_per_host_paths(pclient, sshd, remote_dir, tmp_path):
-    local = str(tmp_path / "f")
-    expected = write_random(local, 2 * MiB + 3, mode=0o640)
-    hosts = list(sshd.hosts)
-    # Both paths are formatted with a host's copy_args, as in 1.8.0: a dict leaves
-    # a path without placeholders alone.
-    greenlets = pclient.copy_file(
-        local, os.path.join(remote_dir, "to_%(host)s", "f"), copy_args=[{"host": h} for h in hosts]
-    )
-    assert len(greenlets) == len(hosts)
-    assert all(isinstance(g, gevent.Greenlet) for g in greenlets)
-    gevent.joinall(greenlets, raise_error=True)
-    for host in hosts:
-        remote = os.path.join(remote_dir, f"to_{host}", "f")
-        assert digest(remote) == expected and mode_of(remote) == 0o640
-
-
-def test_parallel_copy_remote_file_suffixes(pclient, sshd, remote_dir, tmp_path):
-    remote = os.path.join(remote_dir, "src")
-    expected = write_remote(sshd, remote, MiB + 7)
-    base = str(tmp_path / "sub" / "local")
-    gevent.joinall(pclient.copy_remote_file(remote, base), raise_error=True)
-    gevent.joinall(pclient.copy_remote_file(remote, base, suffix_separator="--"), raise_error=True)
-    for host in sshd.hosts:
-        assert digest(f"{base}_{host}") == expected
-        assert digest(f"{base}--{host}") == expected
-    named = str(tmp_path / "named_%(i)s")
-    greenlets = pclient.copy_remote_file(
-        remote, named, copy_args=[{"i": i} for i in range(len(sshd.hosts))]
-    )
-    gevent.joinall(greenlets, raise_error=True)
-    assert sorted(os.listdir(tmp_path)) == sorted(
-        ["sub"] + [f"named_{i}" for i in range(len(sshd.hosts))]
-    )
-
-
-def test_parallel_recursive_copies(pclient, sshd, remote_dir, tmp_path):
-    source = str(tmp_path / "tree")
-    make_tree(source)
-    args = [{"host": h} for h in sshd.hosts]
-    target = os.path.join(remote_dir, "t_%(host)s")
-    gevent.joinall(
-        pclient.copy_file(source, target, recurse=True, copy_args=args), raise_error=True
-    )
-    expected = listing(source)
-    for host in sshd.hosts:
-        assert listing(target % {"host": host}) == expected
-    remote = os.path.join(remote_dir, f"t_{sshd.hosts[0]}")
-    back = str(tmp_path / "back")
-    gevent.joinall(pclient.copy_remote_file(remote, back, recurse=True), raise_error=True)
-    for host in sshd.hosts:
-        assert listing(f"{back}_{host}") == expected
-
-
 def test_parallel_scp(pclient, sshd, remote_dir, tmp_path):
     local = str(tmp_path / "f")
     expected = write_random(local, 3 * MiB + 1)
@@ -680,22 +491,8 @@ def test_parallel_copy_args_count(pclient, remote_dir, tmp_path):
     assert os.listdir(remote_dir) == []
 
 
-def test_parallel_failure_is_raised_by_joinall(pclient, sshd, remote_dir, root_only_dir, tmp_path):
+def test_parallel_scp_failure_is_raised_by_joinall(pclient, sshd, remote_dir, tmp_path):
     local = str(tmp_path / "f")
-    expected = write_random(local, 1000)
-    bad_host = sshd.hosts[2]
-    args = [{"dir": root_only_dir if h == bad_host else remote_dir, "h": h} for h in sshd.hosts]
-    greenlets = pclient.copy_file(local, "%(dir)s/f_%(h)s", copy_args=args)
-    with pytest.raises(SFTPIOError, match="permission denied") as err:
-        gevent.joinall(greenlets, raise_error=True)
-    assert err.value.host == bad_host
-    gevent.joinall(greenlets)
-    for host in sshd.hosts:
-        if host != bad_host:
-            assert digest(os.path.join(remote_dir, f"f_{host}")) == expected
-    missing = pclient.copy_remote_file(os.path.join(remote_dir, "missing"), local)
-    with pytest.raises(SFTPIOError, match="no such file"):
-        gevent.joinall(missing, raise_error=True)
     scp_missing = pclient.scp_recv(os.path.join(remote_dir, "missing"), local)
     gevent.joinall(scp_missing)
     assert all(isinstance(g.exception, SCPError) for g in scp_missing)

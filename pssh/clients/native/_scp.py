@@ -22,7 +22,7 @@ from typing import Any
 from ssh2 import exceptions as ssh2_exc
 
 from ...exceptions import PSSHError, SCPError, SFTPError, SFTPIOError
-from .._copy import PERMISSION_BITS, atomic_local_file, local_errors, remote_parent
+from .._copy import LocalTarget, local_errors, remote_parent
 from ._errors import map_errors
 from ._sftp import RemoteFS, TransferIO, sftp_status, status_text
 
@@ -138,10 +138,11 @@ class SCPMixin(TransferIO):
     # -- receiving ----------------------------------------------------------
 
     def _scp_get(
-        self, remote_file: str, local_file: str, encoding: str = "utf-8", sftp: Any = None
+        self, remote_file: str, local: LocalTarget, encoding: str = "utf-8", sftp: Any = None
     ) -> None:
-        """Receive ``remote_file`` into a temp file next to ``local_file``, moved into place
-        with the remote file's mode once all of it arrived."""
+        """Receive ``remote_file`` into ``local`` (a temp file moved into place once all of it
+        arrived, given :func:`~pssh.clients._copy.download_mode` of the announced mode). The
+        file name in the remote scp's header is never used."""
         raw = remote_file.encode(encoding, "surrogateescape")
         try:
             with self._scp_errors("receiving", remote_file):
@@ -159,7 +160,7 @@ class SCPMixin(TransferIO):
             ) from exc.__cause__
         ok = False
         try:
-            with atomic_local_file(local_file, self.host, info.st_mode & PERMISSION_BITS) as target:
+            with local(info.st_mode) as target:
                 self._scp_receive(channel, target, info.st_size, remote_file)
             ok = True
         finally:

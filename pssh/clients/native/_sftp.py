@@ -26,7 +26,8 @@ from ssh2.sftp import (
 from ssh2.sftp_handle import SFTPAttributes
 
 from ...exceptions import PSSHError, SFTPIOError, Timeout
-from .._copy import PERMISSION_BITS, Entry, atomic_local_file, local_errors, remote_parent
+from .._copy import PERMISSION_BITS, Entry, LocalTarget, local_errors, remote_parent
+from .._remote_names import ListingTooLong, count_entry, decode_name
 from ._errors import map_errors
 
 logger = logging.getLogger(__name__)
@@ -229,23 +230,28 @@ class RemoteFS:
             return str(self._call(self.sftp.realpath, self._raw(path)))
 
     def listdir(self, path: str) -> list[Entry]:
-        """Entries of directory ``path``; links are followed, special files left out."""
+        """Entries of directory ``path``; links are followed, special files left out, and
+        names a local file system must not see are refused with a warning (see
+        :mod:`pssh.clients._remote_names`).
+
+        :raises: :py:class:`pssh.exceptions.SFTPIOError` when the listing has more than
+          :data:`~pssh.clients._remote_names.MAX_DIR_ENTRIES` entries.
+        """
         names = []
+        count = 0
         with self.errors("listing directory", path):
             handle = self._call(self.sftp.opendir, self._raw(path))
         try:
-            with self.errors("listing directory", path):
-                entries = handle.readdir()
-                while True:
-                    rc, name, attrs = self._call(next, entries, _END)
-                    if rc <= 0:
-                        break
-                    if name in (b".", b".."):
-                        continue
-                    if b"/" in name or not name:  # never from a sane server: refuse to follow
-                        logger.warning("Skipping name %r in %s on host %s", name, path, self.host)
-                        continue
-                    names.append((name.decode(self.encoding, "surrogateescape"), attrs))
+            for raw, attrs in self._read_entries(handle, path):
+                count = count_entry(count)
+                name = decode_name(raw, self.encoding, self.host, path)
+                if name is not None:
+                    names.append((name, attrs))
+        except ListingTooLong as exc:
+            raise remote_error(
+                FX_FAILURE, "Error listing directory %s on host %s - %s", path, self.host, exc,
+                host=self.host,
+            ) from None  # fmt: skip
         finally:
             self._close(handle, path, raise_errors=False)
         result = []
@@ -265,6 +271,36 @@ class RemoteFS:
                     "Skipping %s/%s on host %s: not a file or directory", path, name, self.host
                 )
         return result
+
+    def _read_entries(self, handle: Any, path: str) -> Iterator[tuple[bytes, Any]]:
+        """Raw ``(name, attributes)`` of an open directory listing.
+
+        libssh2 answers 0 both at the end of a listing and for an entry with an empty name;
+        an entry carrying attributes or a long name is an entry. A bare 0 is confirmed by one
+        more read (servers answer end of listing again), so that an empty name with nothing
+        else cannot hide the rest of a listing; an error on that read counts as the end.
+        """
+        read = handle._readdir_ex
+        ended = False
+        while True:
+            if ended:
+                try:
+                    with self.errors("listing directory", path):
+                        rc, raw, longentry, attrs = self._call(read)
+                except SFTPIOError:
+                    return
+            else:
+                with self.errors("listing directory", path):
+                    rc, raw, longentry, attrs = self._call(read)
+            if rc > 0 or attrs.flags or longentry:
+                if ended:  # the bare 0 before was an entry with an empty name
+                    yield b"", None
+                ended = False
+                yield raw, attrs
+            elif ended or rc < 0:
+                return
+            else:
+                ended = True
 
     # -- files --------------------------------------------------------------
 
@@ -293,6 +329,15 @@ class RemoteFS:
                 self._close(handle, remote_file, raise_errors=ok)
 
     def _write_from(self, handle: Any, remote_file: str, source: BinaryIO, mode: int) -> None:
+        # The file gets its final mode before its first byte: created with ``mode`` (the
+        # server's umask may narrow it) or, when it existed, perhaps wider until now.
+        try:
+            with self.errors("setting permissions of", remote_file):
+                self._call(handle.fsetstat, _mode_attrs(mode))
+        except SFTPIOError:  # not ours to chmod: its owner chose its mode
+            logger.warning(
+                "Could not set permissions of %s on host %s to %o", remote_file, self.host, mode
+            )
         send_all, write = self.client._send_all, handle.write
         with self.errors("writing remote file", remote_file):
             while True:
@@ -301,12 +346,6 @@ class RemoteFS:
                 if not data:
                     break
                 send_all(write, data)
-            try:
-                self._call(handle.fsetstat, _mode_attrs(mode))
-            except _REFUSED:  # not ours to chmod: the data arrived all the same
-                logger.warning(
-                    "Could not set permissions of %s on host %s to %o", remote_file, self.host, mode
-                )
 
     def _open_for_write(self, path: str, mode: int, make_parents: bool) -> Any:
         args = (self._raw(path), LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,
@@ -333,13 +372,13 @@ class RemoteFS:
                 ) from exc
             raise
 
-    def get(self, remote_file: str, local_file: str, mode: int) -> None:
-        """Stream ``remote_file`` into a temp file next to ``local_file``, moved into place with
-        permission bits ``mode`` once complete."""
+    def get(self, remote_file: str, local: LocalTarget, mode: int) -> None:
+        """Stream ``remote_file`` into ``local`` (a temp file moved into place once complete,
+        given :func:`~pssh.clients._copy.download_mode` of the remote ``mode``)."""
         with self.errors("opening remote file", remote_file):
             handle = self._call(self.sftp.open, self._raw(remote_file), LIBSSH2_FXF_READ, 0)
         try:
-            with atomic_local_file(local_file, self.host, mode) as target:
+            with local(mode) as target:
                 self._read_into(handle, remote_file, target)
         finally:
             # The local file is complete, or untouched, by now: closing changes neither.

@@ -17,13 +17,14 @@ from typing import Any
 
 from ...exceptions import SessionError, SFTPError, Timeout
 from .._copy import (
-    PERMISSION_BITS,
     Entry,
+    LocalTarget,
     check_local_source,
     check_local_target,
+    download_tree,
     list_local_dir,
     local_errors,
-    make_local_dir,
+    local_file_target,
     remote_join,
     walk_tree,
 )
@@ -98,7 +99,9 @@ class TransferMixin(SCPMixin):
     ) -> None:
         """Copy local file to host via SFTP.
 
-        Missing remote directories are created; the file's permission bits are kept.
+        Missing remote directories are created; the file's permission bits are kept. The
+        remote file gets them when it is created, before any data is written, so it is never
+        readable more widely while the copy runs (see :doc:`/security`).
 
         :param local_file: Local filepath to copy to remote host
         :type local_file: str
@@ -143,6 +146,13 @@ class TransferMixin(SCPMixin):
         is written to a temp file next to ``local_file`` and renamed to it once complete, so a
         failed or interrupted copy never leaves a partial ``local_file``.
 
+        The permission bits kept are ``remote mode & 0o777 & ~umask``: never setuid, setgid or
+        sticky, never wider than the umask allows. Remote names that are not one plain file
+        name once decoded with ``encoding`` (``..``, ``.``, empty, holding ``/`` or NUL) are
+        skipped with a warning naming host and name, and a symbolic link in the local
+        destination is never followed (the copy fails with :py:class:`OSError` naming host and
+        path). See :doc:`/security`.
+
         :param remote_file: Remote filepath to copy from
         :type remote_file: str
         :param local_file: Local filepath where file(s) will be copied to
@@ -175,10 +185,11 @@ class TransferMixin(SCPMixin):
                     f"Remote path {remote_file} on host {self.host} is a directory - "
                     "use recurse=True to copy it"
                 )
-            self._recv_tree(fs, remote_file, local_file, attrs.permissions, fs.get)
+            download_tree(self.host, remote_file, local_file, attrs.permissions, fs.listdir,
+                          fs.realpath, fs.get)  # fmt: skip
             return
         check_local_target(local_file, self.host)
-        fs.get(remote_file, local_file, attrs.permissions)
+        fs.get(remote_file, local_file_target(local_file, self.host), attrs.permissions)
 
     # -- SCP ------------------------------------------------------------------
 
@@ -193,7 +204,9 @@ class TransferMixin(SCPMixin):
         single file is created the same way.
 
         File modes and times are kept. A ``remote_file`` that is an existing directory
-        receives the file inside it, as OpenSSH's ``scp -t`` does.
+        receives the file inside it, as OpenSSH's ``scp -t`` does. The remote scp creates a
+        new file with the local file's mode from its first byte (an existing file keeps its
+        own mode, as with OpenSSH's ``scp``).
 
         :param local_file: Local filepath to copy to remote host
         :type local_file: str
@@ -245,6 +258,11 @@ class TransferMixin(SCPMixin):
         the remote scp announced is read into a temp file next to ``local_file``, renamed to
         it once complete: a failed or interrupted copy never leaves a partial ``local_file``.
 
+        The mode kept is ``remote mode & 0o777 & ~umask`` (never setuid, setgid or sticky);
+        the file name the remote scp announces is never used. Recursive copies check remote
+        names and never follow a local symbolic link as
+        :py:meth:`copy_remote_file` does. See :doc:`/security`.
+
         :param remote_file: Remote filepath to copy from
         :type remote_file: str
         :param local_file: Local filepath where file(s) will be copied to
@@ -269,14 +287,15 @@ class TransferMixin(SCPMixin):
             attrs = fs.stat(remote_file)
             if attrs is not None and stat.S_ISDIR(attrs.permissions):
 
-                def get(src: str, dst: str, mode: int) -> None:
-                    self._scp_get(src, dst, encoding, fs.sftp)
+                def get(src: str, local: LocalTarget, mode: int) -> None:
+                    self._scp_get(src, local, encoding, fs.sftp)
 
-                self._recv_tree(fs, remote_file, local_file, attrs.permissions, get)
+                download_tree(self.host, remote_file, local_file, attrs.permissions, fs.listdir,
+                              fs.realpath, get)  # fmt: skip
                 return
             sftp = fs.sftp
         check_local_target(local_file, self.host)
-        self._scp_get(remote_file, local_file, encoding, sftp)
+        self._scp_get(remote_file, local_file_target(local_file, self.host), encoding, sftp)
 
     # -- recursion ------------------------------------------------------------
 
@@ -300,21 +319,3 @@ class TransferMixin(SCPMixin):
                 created.append((step.target, step.mode))
         for path, dir_mode in reversed(created):
             fs.set_mode(path, dir_mode)
-
-    def _recv_tree(
-        self, fs: RemoteFS, remote_dir: str, local_dir: str, mode: int, get: CopyFunc
-    ) -> None:
-        created = []
-        if not os.path.isdir(local_dir):
-            make_local_dir(local_dir, self.host)
-            created.append((local_dir, mode))
-        steps = walk_tree(remote_dir, local_dir, fs.listdir, remote_join, os.path.join, fs.realpath)
-        for step in steps:
-            if not step.is_dir:
-                get(step.source, step.target, step.mode)
-            elif not os.path.isdir(step.target):
-                make_local_dir(step.target, self.host)
-                created.append((step.target, step.mode))
-        with local_errors(self.host, "setting permissions of local directory"):
-            for path, dir_mode in reversed(created):
-                os.chmod(path, dir_mode & PERMISSION_BITS)

@@ -463,6 +463,15 @@ class ParallelSSHClient(BaseParallelSSHClient):
         .. note ::
           File names will be de-duplicated by appending the hostname to the
           filepath separated by ``suffix_separator``.
+
+        .. note ::
+          Downloaded files and folders get the remote permission bits
+          without setuid, setgid and sticky bits and within the local umask
+          (``remote mode & 0o777 & ~umask``). Remote names that are not one
+          plain file name (``..``, ``.``, empty, holding ``/`` or NUL once
+          decoded) are skipped with a warning naming host and name, and a
+          symbolic link found in the local destination is never followed
+          (the copy of that host fails instead). See :doc:`/security`.
         """
         return super().copy_remote_file(
             remote_file,
@@ -491,6 +500,11 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :param copy_args: (Optional) per-host format arguments for both paths
         :type copy_args: tuple or list
         :rtype: list(:py:class:`gevent.Greenlet`)
+
+        .. note ::
+          A new remote file is created by the remote scp with the local
+          file's permission bits from its first byte (a file that exists
+          keeps its own, as with OpenSSH's ``scp``). See :doc:`/security`.
         """
         return self._spawn_uploads("scp_send", local_file, remote_file, recurse, copy_args)
 
@@ -519,6 +533,15 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :param suffix_separator: Separator between file name and host
         :type suffix_separator: str
         :rtype: list(:py:class:`gevent.Greenlet`)
+
+        .. note ::
+          Downloaded files and folders get the remote permission bits
+          without setuid, setgid and sticky bits and within the local umask
+          (``remote mode & 0o777 & ~umask``). Remote names that are not one
+          plain file name (``..``, ``.``, empty, holding ``/`` or NUL once
+          decoded) are skipped with a warning naming host and name, and a
+          symbolic link found in the local destination is never followed
+          (the copy of that host fails instead). See :doc:`/security`.
         """
         return self._spawn_downloads(
             "scp_recv", remote_file, local_file, recurse, suffix_separator, copy_args
