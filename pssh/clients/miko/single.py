@@ -46,7 +46,6 @@ from ._options import (
     PKeyArg,
     VerifyHostKey,
     check_paramiko_kwargs,
-    failed_in_auth,
     load_pkey,
     openssh_config,
     transport_factory,
@@ -109,13 +108,13 @@ class SSHClient(SFTPMixin, BaseSSHClient):
       set. Defaults to 22.
     :type proxy_port: int
     :param proxy_user: (Optional) User to login to ``proxy_host`` as.
-      Defaults to logged in user.
+      Defaults to ``user`` (the host's user), as in 1.8.0.
     :type proxy_user: str
     :param proxy_password: (Optional) Password to login to ``proxy_host``
-      with. Defaults to no password.
+      with. Defaults to ``password`` (the host's), as in 1.8.0.
     :type proxy_password: str
     :param proxy_pkey: (Optional) Private key to be used for authentication
-      with ``proxy_host``.
+      with ``proxy_host``. Defaults to ``pkey`` (the host's), as in 1.8.0.
     :type proxy_pkey: :py:class:`paramiko.pkey.PKey`
     :param channel_timeout: (Optional) Time in seconds before an SSH operation
       times out: reading output raises :py:class:`pssh.exceptions.Timeout`
@@ -193,7 +192,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         # ProxyJump: the last hop is the proxy host, reached through the others
         # (an explicit proxy_host wins; proxies do not follow their own ProxyJump)
         hops = cfg.proxy_jump if _proxy_jump is None else _proxy_jump
-        if proxy_host is None and hops:
+        from_jump = proxy_host is None and bool(hops)
+        if from_jump:
             proxy_host, proxy_port, proxy_user = hops[-1].host, hops[-1].port or 22, hops[-1].user
             hops = hops[:-1]
         else:
@@ -220,14 +220,25 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self.proxy_user = proxy_user
         self.proxy_password = proxy_password
         self.proxy_pkey = load_pkey(proxy_pkey)
+        if proxy_host is not None and not from_jump:
+            # 1.8.0: a proxy_host without its own credentials gets the host's
+            # (a ProxyJump hop has its own OpenSSH configuration instead)
+            if self.proxy_user is None:
+                self.proxy_user = self.user
+            if self.proxy_password is None:
+                self.proxy_password = self.password
+            if self.proxy_pkey is None:
+                self.proxy_pkey = self.pkey
         self.channel_timeout = channel_timeout
         self.paramiko_kwargs = paramiko_kwargs
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
         self._proxy_client: SSHClient | None = None
         self._outputs: weakref.WeakKeyDictionary[Any, ChannelOutput] = weakref.WeakKeyDictionary()
-        # a refused host key is final: no retry can change it
-        self.retry.call(self._connect, retry_on=_RETRY_ON, give_up_on=(HostKeyError,))
+        # a refused host key or failed authentication is final: no retry can change it
+        self.retry.call(
+            self._connect, retry_on=_RETRY_ON, give_up_on=(HostKeyError, AuthenticationException)
+        )
 
     # -- connection -------------------------------------------------------
 
@@ -248,14 +259,9 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             self.host_keys, kwargs.get("transport_factory")
         )
         try:
-            with map_errors(self.host, "connecting"):
-                try:
-                    client.connect(**kwargs)
-                except paramiko.SSHException as exc:
-                    auth_error = isinstance(exc, paramiko.AuthenticationException)
-                    if not auth_error and failed_in_auth(client):
-                        raise paramiko.AuthenticationException(str(exc)) from exc
-                    raise
+            # an SSH protocol error while logging in stays SSHException (as in 1.8.0)
+            with map_errors(self.host, "connecting", port=self.port):
+                client.connect(**kwargs)
         except BaseException:
             client.close()
             sock.close()
@@ -268,8 +274,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
 
     def _open_sock(self) -> Any:
         if self.proxy_host is None:
-            return open_socket(self.hostname, self.port, self.timeout)
-        with map_proxy_errors(self.host, self.proxy_host, self.proxy_port):
+            return open_socket(self.hostname, self.port, self.timeout, name=self.host)
+        with map_proxy_errors(self.host, self.proxy_host, self.proxy_port, port=self.port):
             proxy = self._proxy_client
             if proxy is None or not proxy.connected:
                 proxy = self._proxy_client = SSHClient(

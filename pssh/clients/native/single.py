@@ -24,6 +24,7 @@ from ssh2.session import (
     Session,
 )
 
+from ..._keys import is_paramiko_key, key_name, looks_like_key_text, to_openssh_pem
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
     AuthenticationException,
@@ -89,13 +90,28 @@ def _queued(channel: Any) -> bool:
 
 
 def _validate_pkey(pkey: Any) -> Any:
-    """A key path is expanded (``~``) and must exist; key contents (bytes)
-    pass through. :raises: :py:class:`pssh.exceptions.PKeyFileError`"""
+    """The key as the native client uses it: a path (``~`` expanded, must
+    exist) or the key's contents as ``bytes``. A paramiko key object (from
+    :func:`pssh.utils.load_private_key`, as 1.8.0's docs show) is exported
+    in memory to an OpenSSH private key text, and key text given as a
+    ``str`` is taken as contents; neither is ever written to a file.
+
+    :raises: :py:class:`pssh.exceptions.PKeyFileError` - naming a key given
+      in memory by its fingerprint only, never by its contents."""
     if pkey is None or isinstance(pkey, (bytes, bytearray)):
         return bytes(pkey) if pkey is not None else None
+    if is_paramiko_key(pkey):
+        try:
+            return to_openssh_pem(pkey)
+        except TypeError as exc:
+            raise PKeyFileError("Cannot use private key: %s", exc) from None
+    if isinstance(pkey, str) and looks_like_key_text(pkey):
+        if "PRIVATE KEY-----" in pkey:
+            return pkey.encode("utf-8")
+        raise PKeyFileError("No such private key file (%s, not a file path)", key_name(pkey))
     if not isinstance(pkey, (str, os.PathLike)):
         raise PKeyFileError(
-            "Private key must be a file path or the key's contents as bytes, got %r",
+            "Private key must be a file path, the key's contents or a paramiko key, got %r",
             type(pkey).__name__,
         )
     path = os.path.expanduser(os.fspath(pkey))
@@ -117,8 +133,11 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     :type port: int
     :param pkey: Private key file path to use for authentication. Path must
       be either absolute path or relative to user home directory like
-      ``~/<path>``. The key's contents as ``bytes`` are accepted too.
-    :type pkey: str or bytes
+      ``~/<path>``. The key's contents (``bytes``, or a ``str`` holding the
+      key text) and a paramiko key object (:func:`pssh.utils.load_private_key`)
+      are accepted too; they stay in memory and are named in messages by
+      their fingerprint only.
+    :type pkey: str or bytes or :py:class:`paramiko.pkey.PKey`
     :param num_retries: (Optional) Number of connection and authentication
       attempts before the client gives up. Defaults to 3.
     :type num_retries: int
@@ -233,8 +252,12 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     # -- connection -------------------------------------------------------
 
     def _init(self) -> None:
-        # a refused host key is final: no retry can change it
-        self.retry.call(self._connect_once, retry_on=_RETRY_ON, give_up_on=(HostKeyError,))
+        # a refused host key or failed authentication is final: no retry can change it
+        self.retry.call(
+            self._connect_once,
+            retry_on=_RETRY_ON,
+            give_up_on=(HostKeyError, AuthenticationException),
+        )
 
     def _connect_once(self) -> None:
         self.sock = self._open_socket()
@@ -245,7 +268,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             _prefer_modern_algorithms(self.session)
             self._prefer_host_key_algorithms()
             self._io = SessionIO(self.session, self.sock)
-            with map_errors(self.host, "performing SSH handshake"):
+            with map_errors(self.host, "performing SSH handshake", port=self.port):
                 self._eagain(self.session.handshake, self.sock, timeout=self._connect_timeout)
             self._check_host_key()
             self.auth()
@@ -269,7 +292,9 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         tunnel through a proxy (:mod:`pssh.clients.native.tunnel`)."""
         if self._jump is not None:
             return self._jump.socket_to(self.hostname, self.port)
-        return open_socket(self.proxy_host or self.hostname, self.port, self._connect_timeout)
+        return open_socket(
+            self.proxy_host or self.hostname, self.port, self._connect_timeout, name=self.host
+        )
 
     def _prefer_host_key_algorithms(self) -> None:
         # Offer the types of the keys recorded for the host first, as ssh does.
@@ -335,7 +360,11 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             return self._io.eagain(func, *args, timeout=timeout)
         except Timeout as exc:
             raise Timeout(
-                "Timed out after %s seconds waiting on host %s", timeout, self.host, host=self.host
+                "Timed out on host %s:%s - %s",
+                self.host,
+                self.port,
+                "no reply within %s seconds" % timeout,
+                host=self.host,
             ) from exc
 
     def _open(self, func: Any, *args: Any) -> Any:
