@@ -23,6 +23,7 @@ from ..output import HostOutput
 from ._limits import raise_open_files_limit
 
 logger = logging.getLogger("pssh.clients")
+host_logger = logging.getLogger("pssh.host_logger")
 
 
 class _Failed:
@@ -575,4 +576,4 @@ class BaseParallelSSHClient:
         )
 
 
-__all__ = ["BaseParallelSSHClient"]
+__all__ = ["BaseParallelSSHClient", "host_logger", "logger"]

@@ -55,6 +55,7 @@ from ._output import ChannelOutput, Stdin, iter_lines
 from ._sftp import SFTPMixin
 
 logger = logging.getLogger(__name__)
+host_logger = logging.getLogger("pssh.host_logger")
 
 _RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException, ProxyError,
              SSHException)  # fmt: skip
@@ -451,4 +452,4 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         return channel is None or bool(channel.exit_status_ready())
 
 
-__all__ = ["SSHClient", "logger"]
+__all__ = ["SSHClient", "host_logger", "logger"]

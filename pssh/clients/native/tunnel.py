@@ -51,7 +51,7 @@ from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import ProxyError, Timeout
 from ._proxy import ProxiedSSHClient, ProxyConnection
 
-__all__ = ["ProxiedSSHClient", "ProxyConnection", "Tunnel"]
+__all__ = ["ProxiedSSHClient", "ProxyConnection", "Tunnel", "logger"]
 
 logger = logging.getLogger(__name__)
 
