@@ -57,6 +57,9 @@ from ._sftp import SFTPMixin
 logger = logging.getLogger(__name__)
 host_logger = logging.getLogger("pssh.host_logger")
 
+NO_AUTH_METHODS = "No authentication methods available"
+"""paramiko's message when it has no credential to try at all."""
+
 _RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException, ProxyError,
              SSHException)  # fmt: skip
 
@@ -260,9 +263,17 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             self.host_keys, kwargs.get("transport_factory")
         )
         try:
-            # an SSH protocol error while logging in stays SSHException (as in 1.8.0)
+            # an SSH protocol error while logging in stays SSHException (as in
+            # 1.8.0); having no credential to offer at all is failed authentication
             with map_errors(self.host, "connecting", port=self.port):
-                client.connect(**kwargs)
+                try:
+                    client.connect(**kwargs)
+                except paramiko.SSHException as exc:
+                    if str(exc) == NO_AUTH_METHODS:
+                        raise paramiko.AuthenticationException(
+                            "no key, agent key or password to offer"
+                        ) from exc
+                    raise
         except BaseException:
             client.close()
             sock.close()
