@@ -63,8 +63,9 @@ class RetryPolicy:
 
         Exceptions not in ``retry_on``, and those in ``give_up_on`` (errors no
         retry can help with, such as a refused host key, even when they are
-        subclasses of a retried class), are raised at once. After the last
-        attempt the last exception is raised with ``attempts`` set on it.
+        subclasses of a retried class), are raised at once. The exception
+        that ends the attempts is raised with ``attempts`` set on it (and the
+        attempt counts added to the ``args`` of the 1.8.0 connection errors).
         """
         delays = self.delays()
         attempt = 0
@@ -72,10 +73,9 @@ class RetryPolicy:
             attempt += 1
             try:
                 return func(*args, **kwargs)
-            except give_up_on:
-                raise
-            except retry_on as exc:
-                delay = next(delays, None)
+            except Exception as exc:
+                retried = isinstance(exc, retry_on) and not isinstance(exc, give_up_on)
+                delay = next(delays, None) if retried else None
                 if delay is None:
                     exc.attempts = attempt  # type: ignore[attr-defined]
                     if isinstance(exc, _Retried):

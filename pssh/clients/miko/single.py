@@ -29,6 +29,7 @@ from ...exceptions import (
     SessionError,
     SSHException,
     Timeout,
+    UnknownHostException,
 )
 from .._host_keys import (
     ConfigArg,
@@ -60,7 +61,8 @@ host_logger = logging.getLogger("pssh.host_logger")
 NO_AUTH_METHODS = "No authentication methods available"
 """paramiko's message when it has no credential to try at all."""
 
-_RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException, ProxyError,
+# as in 1.8.0, except failed authentication: a retry only costs time and lockouts
+_RETRY_ON = (UnknownHostException, ConnectionErrorException, Timeout, SessionError, ProxyError,
              SSHException)  # fmt: skip
 
 

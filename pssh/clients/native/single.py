@@ -33,6 +33,7 @@ from ...exceptions import (
     PKeyFileError,
     SessionError,
     Timeout,
+    UnknownHostException,
 )
 from .._host_keys import (
     ConfigArg,
@@ -55,7 +56,8 @@ from ._transfer import TransferMixin
 logger = logging.getLogger(__name__)
 host_logger = logging.getLogger("pssh.host_logger")
 
-_RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException)
+# as in 1.8.0, except failed authentication: a retry only costs time and lockouts
+_RETRY_ON = (UnknownHostException, ConnectionErrorException, Timeout, SessionError)
 
 
 # Algorithms offered, best first. AES-GCM has hardware support on today's CPUs
@@ -291,7 +293,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         another socket-like object with a ``fileno()``, e.g. one end of a
         tunnel through a proxy (:mod:`pssh.clients.native.tunnel`)."""
         if self._jump is not None:
-            return self._jump.socket_to(self.hostname, self.port)
+            return self._jump.socket_to(self.hostname, self.port, name=self.host)
         return open_socket(
             self.proxy_host or self.hostname, self.port, self._connect_timeout, name=self.host
         )

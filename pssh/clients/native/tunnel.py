@@ -185,7 +185,7 @@ class Tunnel(threading.Thread):
                 self._serve(proxy)
                 self._wake.wait(POLL_IN_Q)
                 self._wake.clear()
-        except ProxyError as exc:
+        except (ProxyError, Timeout) as exc:
             logger.error("Tunnel to %s failed: %s", self.host, exc)
             self.exception = exc
         finally:
