@@ -91,3 +91,13 @@ def test_load_private_key_error_never_shows_key_text():
         load_private_key(text)
     assert "SECRET-MATERIAL" not in str(info.value)
     assert "in memory" in str(info.value)
+
+
+def test_cli_error_text_cuts_out_key_blocks():
+    from pssh.cli._summary import describe_error
+
+    text = "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-MATERIAL\n-----END OPENSSH PRIVATE KEY-----"
+    described = describe_error(ValueError("bad key %s here" % text))
+    assert "SECRET-MATERIAL" not in described
+    assert described == "bad key [private key removed] here"
+    assert "SECRET" not in describe_error(ValueError("-----BEGIN RSA PRIVATE KEY-----\nSECRET"))
