@@ -206,13 +206,15 @@ def test_proxy_timeout_is_timeout(family, sshd, blackhole):
     assert "127.0.0.1:%s" % blackhole in str(ex)  # says which proxy did not answer
 
 
-def test_failed_proxy_jump_alias_keeps_its_name(family, sshd, sshd_factory, tmp_path):
+@pytest.mark.parametrize("jump", [True, False], ids=["proxy-jump", "direct"])
+def test_failed_alias_keeps_its_name(family, sshd, sshd_factory, tmp_path, jump):
     hop = sshd_factory(1, first="127.0.0.60").config()
+    proxy_jump = f"ProxyJump {hop.user}@{hop.host}:{hop.port}" if jump else ""
     config = tmp_path / "config"
     config.write_text(f"""
 Host web-alias
     HostName 127.0.0.1
-    ProxyJump {hop.user}@{hop.host}:{hop.port}
+    {proxy_jump}
 Host *
     User {sshd.user}
     IdentityFile {sshd.pkey}
