@@ -15,11 +15,9 @@ from gevent import socket
 from ..exceptions import ConnectionErrorException, Timeout, UnknownHostException
 
 
-def resolve(host: str, port: int, name: str | None = None) -> list[tuple[int, tuple]]:
+def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
     """Addresses to try for ``host``: ``[(family, sockaddr), ...]``.
 
-    :param name: The host as the user named it, when ``host`` is another
-      name for it (``HostName`` from the OpenSSH config): errors name it.
     :raises: :py:class:`pssh.exceptions.UnknownHostException` when the name
       does not resolve, with the 1.8.0 ``args`` ``(message, host, cause)``
       (the client appends the attempt counts).
@@ -37,9 +35,7 @@ def resolve(host: str, port: int, name: str | None = None) -> list[tuple[int, tu
     try:
         infos = socket.getaddrinfo(literal, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        name = name or host
-        cause = "%s%s" % (exc, "" if name == host else " (HostName %s)" % host)
-        raise UnknownHostException("Unknown host %s - %s", name, cause, host=name) from exc
+        raise UnknownHostException("Unknown host %s - %s", host, str(exc), host=host) from exc
     seen: list[tuple[int, tuple]] = []
     for family, _type, _proto, _name, sockaddr in infos:
         if (family, sockaddr) not in seen:
@@ -63,7 +59,14 @@ def open_socket(
     errors = []
     timed_out = False
     name = name or host
-    for family, sockaddr in resolve(host, port, name):
+    try:
+        addresses = resolve(host, port)
+    except UnknownHostException as exc:
+        if name == host:
+            raise
+        cause = "%s (HostName %s)" % (exc.args[-1], host)
+        raise UnknownHostException("Unknown host %s - %s", name, cause, host=name) from exc
+    for family, sockaddr in addresses:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.settimeout(timeout)
         try:

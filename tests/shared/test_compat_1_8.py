@@ -339,3 +339,14 @@ def test_key_file_path_still_named(family, sshd, tmp_path):
         SINGLE[family](sshd.host, port=sshd.port, user=sshd.user, pkey=missing, num_retries=1)
     assert missing in str(info.value)
     assert not os.path.exists(missing)
+
+
+def test_unknown_hostname_of_alias_names_the_alias(family, tmp_path):
+    config = tmp_path / "config"
+    config.write_text("Host db-alias\n    HostName nosuchhost.invalid\n")
+    client = PARALLEL[family](["db-alias"], ssh_config=str(config), num_retries=1, timeout=5)
+    output = client.run_command("true", stop_on_errors=False)
+    ex = output["db-alias"].exception
+    assert isinstance(ex, UnknownHostException)
+    assert ex.args[1] == "db-alias" and ex.host == "db-alias"
+    assert "HostName nosuchhost.invalid" in str(ex)
