@@ -63,7 +63,8 @@ class RetryPolicy:
 
         Exceptions not in ``retry_on``, and those in ``give_up_on`` (errors no
         retry can help with, such as a refused host key, even when they are
-        subclasses of a retried class), are raised at once. The exception
+        subclasses of a retried class, or the direct cause of the exception,
+        as when a proxy's login failed), are raised at once. The exception
         that ends the attempts is raised with ``attempts`` set on it (and the
         attempt counts added to the ``args`` of the 1.8.0 connection errors).
         """
@@ -74,7 +75,9 @@ class RetryPolicy:
             try:
                 return func(*args, **kwargs)
             except Exception as exc:
-                retried = isinstance(exc, retry_on) and not isinstance(exc, give_up_on)
+                # a proxy error caused by failed authentication is as final
+                final = isinstance(exc, give_up_on) or isinstance(exc.__cause__, give_up_on)
+                retried = isinstance(exc, retry_on) and not final
                 delay = next(delays, None) if retried else None
                 if delay is None:
                     exc.attempts = attempt  # type: ignore[attr-defined]

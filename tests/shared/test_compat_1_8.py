@@ -350,3 +350,18 @@ def test_unknown_hostname_of_alias_names_the_alias(family, tmp_path):
     assert isinstance(ex, UnknownHostException)
     assert ex.args[1] == "db-alias" and ex.host == "db-alias"
     assert "HostName nosuchhost.invalid" in str(ex)
+
+
+def test_failed_proxy_login_not_retried(family, sshd, proxy_sshd):
+    # no key anywhere: the proxy's only way in is the (wrong) proxy_password
+    client = PARALLEL[family]([sshd.host], port=sshd.port, user=sshd.user,
+                              password=sshd.password, proxy_host=proxy_sshd.host,
+                              proxy_port=proxy_sshd.port, proxy_user=proxy_sshd.user,
+                              proxy_password="wrong-Pa55",
+                              allow_agent=False, num_retries=3, retry_delay=300)  # fmt: skip
+    # a retry would sleep retry_delay (300 s) first: the guard (30 s) would expire
+    with gevent.Timeout(30, AssertionError("failed proxy authentication was retried")):
+        output = client.run_command("true", stop_on_errors=False)
+    ex = output[sshd.host].exception
+    assert ex is not None and ex.host == sshd.host
+    assert "wrong-Pa55" not in str(ex)
