@@ -36,7 +36,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
       A key file path is loaded with :func:`pssh.utils.load_private_key`.
     :type pkey: :py:class:`paramiko.pkey.PKey`
     :param num_retries: (Optional) Number of retries for connection attempts
-      before the client gives up. Defaults to 3.
+      before the client gives up. Defaults to 3; 0 makes one attempt. Failed
+      authentication is not retried.
     :type num_retries: int
     :param retry_delay: Number of seconds to wait between retries. Defaults
       to :py:class:`pssh.constants.RETRY_DELAY`

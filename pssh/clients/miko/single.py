@@ -92,7 +92,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
       :func:`pssh.utils.load_private_key`.
     :type pkey: :py:class:`paramiko.pkey.PKey`
     :param num_retries: (Optional) Number of retries for connection attempts
-      before the client gives up. Defaults to 3.
+      before the client gives up. Defaults to 3; 0 makes one attempt. Failed
+      authentication is not retried (a retry only costs time and lockouts).
     :type num_retries: int
     :param timeout: (Optional) Number of seconds to timeout connection
       attempts before the client gives up

@@ -140,8 +140,9 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
       are accepted too; they stay in memory and are named in messages by
       their fingerprint only.
     :type pkey: str or bytes or :py:class:`paramiko.pkey.PKey`
-    :param num_retries: (Optional) Number of connection and authentication
-      attempts before the client gives up. Defaults to 3.
+    :param num_retries: (Optional) Number of connection attempts before the
+      client gives up. Defaults to 3; 0 makes one attempt. Failed
+      authentication is not retried (a retry only costs time and lockouts).
     :type num_retries: int
     :param retry_delay: Number of seconds to wait between retries. Defaults
       to :py:class:`pssh.constants.RETRY_DELAY`
