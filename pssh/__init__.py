@@ -31,4 +31,6 @@ __all__ = [
     "ConnectionErrorException",
     "SSHException",
     "UnknownHostException",
+    "host_logger",
+    "logger",
 ]

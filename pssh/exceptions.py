@@ -1,11 +1,28 @@
 """Exceptions raised by parallel-ssh classes.
 
-Every exception has the 1.8.0 name and ``args`` layout (a message, possibly a
+Every exception has the 1.8.0 name and ``args`` layout (a message, a
 ``%``-format string, followed by its values) and derives from
 :class:`PSSHError`, which adds a ``host`` attribute. An exception raised for a
 host carries that host from the moment it is raised; a foreign exception that
 escapes a per-host task gets it in exactly one place, the parallel client's
 per-host runner.
+
+Errors met while connecting have the ``args`` 1.8.0 code reads (``ex.args[1]``
+is the host, the last two the attempt that failed and the attempts allowed):
+
+========================================  ===================================================
+:class:`UnknownHostException`             ``(message, host, cause, retry, num_retries)``
+:class:`ConnectionErrorException`         ``(message, host, port, cause, retry, num_retries)``
+:class:`AuthenticationException`          ``(message, host, port, cause)``
+:class:`Timeout` (connecting)             ``(message, host, port, cause)``
+:class:`SSHException` (connecting)        ``(message, host, port, cause)``
+========================================  ===================================================
+
+``cause`` is a readable string (the original exception is ``__cause__``).
+:class:`SFTPIOError` is also an :class:`OSError` (``IOError``) and
+:class:`Timeout` also a :class:`TimeoutError` (``socket.timeout``), so that
+``except IOError`` and ``except socket.timeout`` keep catching them; their
+``args`` are the tuple given, never reinterpreted as ``(errno, strerror)``.
 """
 
 from __future__ import annotations
@@ -30,14 +47,42 @@ class PSSHError(Exception):
                 return self.args[0] % self.args[1:]
             except (TypeError, ValueError):
                 return " ".join(str(arg) for arg in self.args)
-        return super().__str__()
+        # not OSError's "[Errno ...]" form for the OSError subclasses
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> Any:
+        # args as given (OSError's own would rebuild them from errno/strerror)
+        return (type(self), self.args, self.__dict__)
 
 
-class UnknownHostException(PSSHError):
+class _Retried(PSSHError):
+    """An error that ends the connection attempts: the client appends the
+    failed attempt and the attempts allowed to its ``args`` (see
+    :meth:`add_retries`), as 1.8.0 did."""
+
+    retry: int | None = None
+    """The attempt that failed (1 = the first), once known."""
+    num_retries: int | None = None
+    """The attempts the client was allowed, once known."""
+
+    def add_retries(self, retry: int, num_retries: int) -> None:
+        """Append ``retry`` and ``num_retries`` to ``args`` (and
+        ``" - retry retry/num_retries"`` to the message). Only the first call
+        counts: the innermost client that gave up (a proxy's, for example)
+        says how many attempts it made."""
+        if self.retry is not None:
+            return
+        self.retry, self.num_retries = retry, num_retries
+        if self.args and isinstance(self.args[0], str):
+            message = self.args[0] + " - retry %s/%s"
+            self.args = (message, *self.args[1:], retry, num_retries)
+
+
+class UnknownHostException(_Retried):
     """Raised when a host is unknown (dns failure)"""
 
 
-class ConnectionErrorException(PSSHError):
+class ConnectionErrorException(_Retried):
     """Raised on error connecting (connection refused/timed out)"""
 
 
@@ -65,16 +110,34 @@ class SFTPError(PSSHError):
     """Raised on SFTP errors"""
 
 
-class SFTPIOError(SFTPError):
-    """Raised on SFTP IO errors"""
+class _OSErrorArgs(OSError):
+    """Keeps ``args`` as given: :class:`OSError` would read a two to five
+    item ``args`` as ``(errno, strerror, filename...)`` and keep only two."""
+
+    def __init__(self, *args: Any) -> None:  # after PSSHError.__init__ in the MRO
+        super().__init__(*args)
+        self.args = args
+        self.errno = None  # type: ignore[assignment]
+        self.strerror = str(self)  # type: ignore[assignment]
+        self.filename = None
+
+
+class SFTPIOError(SFTPError, _OSErrorArgs):
+    """Raised on SFTP IO errors
+
+    Also an :class:`OSError` (``IOError``), as the file errors it reports are.
+    """
 
 
 class ProxyError(PSSHError):
     """Raised on proxy errors"""
 
 
-class Timeout(PSSHError):
-    """Raised on timeout requested and reached"""
+class Timeout(PSSHError, _OSErrorArgs, TimeoutError):
+    """Raised on timeout requested and reached
+
+    Also a :class:`TimeoutError` (that is ``socket.timeout``).
+    """
 
 
 class SCPError(PSSHError):

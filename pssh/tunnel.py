@@ -8,11 +8,13 @@ from ._deprecate import warn_moved
 
 warn_moved("pssh.tunnel", "pssh.clients.native.tunnel")
 
+__all__ = ["Tunnel", "logger"]  # noqa: F822 (module __getattr__ provides them)
+
 
 def __getattr__(name: str) -> Any:
     # Imported on first use, so that importing this module stays cheap.
-    if name == "Tunnel":
-        from .clients.native.tunnel import Tunnel
+    if name in ("Tunnel", "logger"):
+        from .clients.native import tunnel
 
-        return Tunnel
+        return getattr(tunnel, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,6 +29,7 @@ from typing import IO, Any, Union
 
 import paramiko
 
+from ._keys import IN_MEMORY, key_name, looks_like_key_text
 from .exceptions import SSHException
 
 logger = logging.getLogger("pssh")
@@ -194,7 +195,12 @@ def _key_info(text: str) -> tuple[str | None, bool]:
 
 
 def _read_key_text(_pkey: Any) -> tuple[str, str]:
-    """Text of a key given as a path or file object, and a name for messages."""
+    """Text of a key given as a path, file object or its own text, and a name
+    for messages (never the key itself: a key given in memory is named by
+    its fingerprint)."""
+    if isinstance(_pkey, (str, bytes)) and looks_like_key_text(_pkey):
+        text = _pkey.decode("utf-8", "replace") if isinstance(_pkey, bytes) else _pkey
+        return text, key_name(text)
     if isinstance(_pkey, (str, bytes, os.PathLike)):
         path = os.path.expanduser(os.fsdecode(_pkey))
         try:
@@ -206,11 +212,14 @@ def _read_key_text(_pkey: Any) -> tuple[str, str]:
             ) from err
         name = path
     elif hasattr(_pkey, "read"):
-        name = str(getattr(_pkey, "name", None) or repr(_pkey))
+        file_name = getattr(_pkey, "name", None)
+        name = str(file_name) if isinstance(file_name, (str, bytes)) else IN_MEMORY
         try:
             data = _pkey.read()
         except (OSError, ValueError) as err:
             raise SSHException("Could not read private key file %s: %s", name, err) from err
+        if file_name is None:
+            name = key_name(data)
     else:
         raise SSHException(
             "Private key must be a file path or a file object, got %s", type(_pkey).__name__
@@ -302,7 +311,7 @@ def _load_any(
 
 def read_openssh_config(
     host: str, config_file: str | None = None
-) -> tuple[str, str | None, int | None, str | None] | None:
+) -> tuple[str, str | None, int | None, paramiko.PKey | None] | None:
     """Parses user's OpenSSH config for per hostname configuration for
     hostname, user, port and private key values
 
@@ -311,11 +320,15 @@ def read_openssh_config(
     :param config_file: (Optional) Path of the configuration file. Defaults to
       ``~/.ssh/config``.
     :type config_file: str
-    :returns: ``(hostname, user, port, identityfile)`` for the host, or
-      ``None`` when the configuration file does not exist. ``hostname`` is the
-      configured ``HostName``, or ``host`` itself; ``user``, ``port`` (an int)
-      and ``identityfile`` (the first ``IdentityFile``, ``~`` expanded) are
-      ``None`` when not configured.
+    :returns: ``(hostname, user, port, pkey)`` for the host, or ``None`` when
+      the configuration file does not exist. ``hostname`` is the configured
+      ``HostName``, or ``host`` itself; ``user`` and ``port`` (an int) are
+      ``None`` when not configured. ``pkey`` is the private key of the first
+      ``IdentityFile`` that exists and loads (``~`` expanded), loaded with
+      :func:`load_private_key` - a :py:class:`paramiko.pkey.PKey`, as in
+      1.8.0 - or ``None`` when none does; a configured key that exists but
+      cannot be loaded (it needs a passphrase, say) is skipped with a
+      warning naming it.
     :raises: :py:class:`pssh.exceptions.SSHException` when the file cannot be
       read or parsed.
     :rtype: tuple or None
@@ -331,6 +344,17 @@ def read_openssh_config(
         port = int(host_config["port"]) if "port" in host_config else None
     except (OSError, ValueError, paramiko.SSHException) as err:
         raise SSHException("Could not read OpenSSH config file %s: %s", path, err) from err
-    identity_files = host_config.get("identityfile") or []
-    identity = os.path.expanduser(identity_files[0]) if identity_files else None
-    return host_config.get("hostname", host), host_config.get("user"), port, identity
+    pkey = _first_loadable_key(host_config.get("identityfile") or [], host)
+    return host_config.get("hostname", host), host_config.get("user"), port, pkey
+
+
+def _first_loadable_key(identity_files: list[str], host: str) -> paramiko.PKey | None:
+    for identity in identity_files:
+        key_path = os.path.expanduser(identity)
+        if not os.path.isfile(key_path):
+            continue
+        try:
+            return load_private_key(key_path)
+        except SSHException as err:
+            logger.warning("Skipping IdentityFile %s for host %s: %s", key_path, host, err)
+    return None

@@ -17,6 +17,7 @@ The first three mean the host never ran anything and give exit status
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,9 +76,19 @@ def connect_cause(exc: BaseException) -> str:
     return "unreachable"
 
 
+_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S
+)
+
+
 def describe_error(exc: BaseException) -> str:
-    """A one-line description of an exception for people."""
-    text = " ".join(str(exc).split())
+    """A one-line description of an exception for people (and ``--json``).
+
+    pssh's own exceptions never hold a key's text; one from elsewhere might,
+    so any private key block is cut out before the text is shown or written.
+    """
+    text = _KEY_BLOCK.sub("[private key removed]", str(exc))
+    text = " ".join(text.split())
     return text or type(exc).__name__
 
 

@@ -3,6 +3,11 @@
 """SSH clients. ``from pssh.clients import ParallelSSHClient`` gives the
 native (ssh2-python / libssh2) parallel client."""
 
+import logging
+
 from .native import ParallelSSHClient, SSHClient
 
-__all__ = ["ParallelSSHClient", "SSHClient"]
+logger = logging.getLogger(__name__)
+"""The parent of every client module's logger."""
+
+__all__ = ["ParallelSSHClient", "SSHClient", "logger"]

@@ -19,7 +19,8 @@ def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
     """Addresses to try for ``host``: ``[(family, sockaddr), ...]``.
 
     :raises: :py:class:`pssh.exceptions.UnknownHostException` when the name
-      does not resolve.
+      does not resolve, with the 1.8.0 ``args`` ``(message, host, cause)``
+      (the client appends the attempt counts).
     """
     literal = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     try:
@@ -34,7 +35,7 @@ def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
     try:
         infos = socket.getaddrinfo(literal, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnknownHostException("Unknown host %s - %s", host, exc, host=host) from exc
+        raise UnknownHostException("Unknown host %s - %s", host, str(exc), host=host) from exc
     seen: list[tuple[int, tuple]] = []
     for family, _type, _proto, _name, sockaddr in infos:
         if (family, sockaddr) not in seen:
@@ -42,17 +43,30 @@ def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
     return seen
 
 
-def open_socket(host: str, port: int, timeout: float | None = None) -> socket.socket:
+def open_socket(
+    host: str, port: int, timeout: float | None = None, name: str | None = None
+) -> socket.socket:
     """A connected, non-blocking gevent socket to ``host:port``.
 
+    :param name: The host as the user named it, when ``host`` is another
+      name for it or a proxy: errors name it (``host`` is in the cause).
     :raises: :py:class:`pssh.exceptions.UnknownHostException`,
       :py:class:`pssh.exceptions.ConnectionErrorException` (refused,
       unreachable) or :py:class:`pssh.exceptions.Timeout` (no answer within
-      ``timeout`` seconds), each naming the host.
+      ``timeout`` seconds), each naming the host, with the 1.8.0 ``args``
+      ``(message, host, port, cause)``.
     """
     errors = []
     timed_out = False
-    for family, sockaddr in resolve(host, port):
+    name = name or host
+    try:
+        addresses = resolve(host, port)
+    except UnknownHostException as exc:
+        if name == host:
+            raise
+        cause = "%s (HostName %s)" % (exc.args[-1], host)
+        raise UnknownHostException("Unknown host %s - %s", name, cause, host=name) from exc
+    for family, sockaddr in addresses:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.settimeout(timeout)
         try:
@@ -72,13 +86,12 @@ def open_socket(host: str, port: int, timeout: float | None = None) -> socket.so
     detail = "; ".join(errors)
     if timed_out and len(errors) == 1:
         raise Timeout(
-            "Timed out connecting to host %s:%s after %s seconds - %s",
-            host,
+            "Timed out connecting to host %s:%s - %s",
+            name,
             port,
-            timeout,
-            detail,
-            host=host,
+            "no answer within %s seconds (%s)" % (timeout, detail),
+            host=name,
         )
     raise ConnectionErrorException(
-        "Error connecting to host %s:%s - %s", host, port, detail, host=host
+        "Error connecting to host %s:%s - %s", name, port, detail, host=name
     )

@@ -23,16 +23,20 @@ from ..output import HostOutput
 from ._limits import raise_open_files_limit
 
 logger = logging.getLogger("pssh.clients")
+host_logger = logging.getLogger("pssh.host_logger")
 
 
 class _Failed:
     """What a per-host command task returns when it failed (so that gevent
     does not print a traceback for every unreachable host)."""
 
-    __slots__ = ("exception",)
+    __slots__ = ("exception", "host")
 
-    def __init__(self, exception: BaseException) -> None:
+    def __init__(self, exception: BaseException, host: str) -> None:
         self.exception = exception
+        self.host = host
+        """The host as the user named it: the output key, even when the
+        error names another (the ``HostName`` or a ``ProxyJump`` hop)."""
 
 
 def _tag_host(exc: BaseException, host: str) -> None:
@@ -181,7 +185,7 @@ class BaseParallelSSHClient:
             return func(*args, **kwargs)
         except Exception as exc:
             _tag_host(exc, host)
-            return _Failed(exc)
+            return _Failed(exc, host)
 
     def run_command(
         self,
@@ -250,7 +254,7 @@ class BaseParallelSSHClient:
         result = cmd.get(timeout=timeout)
         if isinstance(result, _Failed):
             exc = result.exception
-            host = exc.host  # type: ignore[attr-defined]
+            host = result.host
             key = dedupe_key(host, output)
             output[key] = HostOutput(host, cmd, None, None, None, None, exception=exc)
             return exc
@@ -586,4 +590,4 @@ class BaseParallelSSHClient:
         )
 
 
-__all__ = ["BaseParallelSSHClient"]
+__all__ = ["BaseParallelSSHClient", "host_logger", "logger"]

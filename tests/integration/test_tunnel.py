@@ -34,7 +34,7 @@ from embedded_server.openssh import ServerConfig, ServerGroup, free_port, host_a
 
 from pssh.clients.native import ParallelSSHClient, SSHClient
 from pssh.clients.native.tunnel import ProxyConnection, Tunnel
-from pssh.exceptions import ConnectionErrorException, ProxyError
+from pssh.exceptions import ConnectionErrorException, ProxyError, Timeout
 
 pytestmark = pytest.mark.integration
 
@@ -361,7 +361,9 @@ def test_silent_proxy_bounded_by_tunnel_timeout(make_client, proxy_sshd):
         with gevent.Timeout(GUARD):
             output = client.run_command("true", stop_on_errors=False)
         for host, out in output.items():
-            assert isinstance(out.exception, ProxyError) and out.exception.host == host
+            # a proxy that times out is a Timeout, as in 1.8.0, naming the host and the proxy
+            assert isinstance(out.exception, Timeout) and out.exception.host == host
+            assert f"{silent.host}:{silent.port}" in str(out.exception)
     finally:
         listener.close()
 
@@ -396,7 +398,7 @@ def test_unanswered_target_fails_alone_within_tunnel_timeout(make_client, sshd, 
         output = client.run_command("echo ok", stop_on_errors=False)
         client.join(output)
     failed = output[black].exception
-    assert isinstance(failed, ProxyError) and failed.host == black
+    assert isinstance(failed, Timeout) and failed.host == black  # 1.8.0: a timeout
     assert "Timed out" in str(failed) and f"{black}:{black_port}" in str(failed)
     for host in sshd.hosts:
         assert output[host].exception is None and list(output[host].stdout) == ["ok"]

@@ -7,8 +7,12 @@ positionally); parameters we added may only follow them.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import json
+import subprocess
+import sys
 
 import pytest
 
@@ -331,13 +335,46 @@ def _params(func):
     return [(p.name, p.default) for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
+_SIGNATURES_ELSEWHERE = r"""
+import importlib, inspect, json, sys
+module, _, name = sys.argv[1].rpartition(".")
+cls = getattr(importlib.import_module(module), name)
+out = {}
+for method in json.loads(sys.argv[2]):
+    params = list(inspect.signature(getattr(cls, method)).parameters.values())
+    if params and params[0].name == "self":
+        params = params[1:]
+    out[method] = [
+        [p.name, "<empty>" if p.default is p.empty else p.default]
+        for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+print(json.dumps(out))
+"""
+
+
+@functools.cache
+def _paramiko_signatures(cls_path: str) -> dict:
+    # Importing a paramiko client monkey patches the process; this one must stay unpatched.
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNATURES_ELSEWHERE, cls_path, json.dumps(list(API[cls_path]))],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    found = json.loads(done.stdout)
+    return {
+        method: [(name, E if default == "<empty>" else default) for name, default in params]
+        for method, params in found.items()
+    }
+
+
 @pytest.mark.parametrize(
     ("cls_path", "method"), [(c, m) for c, methods in API.items() for m in methods]
 )
 def test_method_signature(cls_path, method):
-    cls = _resolve(cls_path)
     documented = API[cls_path][method]
-    actual = _params(getattr(cls, method))
+    if cls_path.startswith("pssh.clients.miko."):
+        actual = _paramiko_signatures(cls_path)[method]
+    else:
+        actual = _params(getattr(_resolve(cls_path), method))
     assert actual[: len(documented)] == documented
     for name, default in actual[len(documented) :]:
         assert default is not E, "added parameter %s must have a default" % name

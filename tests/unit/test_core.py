@@ -69,10 +69,24 @@ def test_retry_policy_success_and_unlisted_errors():
     assert calls == [1]
 
 
-@pytest.mark.parametrize(("retries", "delay"), [(0, 1), (-1, 1), (1, -1)])
+@pytest.mark.parametrize(("retries", "delay"), [(-1, 1), (1, -1)])
 def test_retry_policy_rejects_bad_values(retries, delay):
     with pytest.raises(ValueError):
         RetryPolicy.from_args(retries, delay)
+
+
+def test_retry_policy_zero_retries_is_one_attempt():
+    # 1.8.0: num_retries=0 ("no retries") still makes the one attempt
+    calls = []
+
+    def fail():
+        calls.append(1)
+        raise ConnectionError("no")
+
+    with pytest.raises(ConnectionError) as info:
+        RetryPolicy.from_args(0, 0).call(fail, retry_on=(ConnectionError,))
+    assert calls == [1]
+    assert info.value.attempts == 1
 
 
 def test_line_splitter_chunks_and_partial_lines():

@@ -101,3 +101,95 @@ def test_raise_and_catch_with_host():
         raise exceptions.AuthenticationException("auth failed for %s", "user", host="h2")
     assert err.value.host == "h2"
     assert str(err.value) == "auth failed for user"
+
+
+# -- 1.8.0 shapes: OSError/TimeoutError subclasses with args intact ------------------------
+
+
+def test_sftpioerror_is_ioerror_with_args_intact():
+    err = exceptions.SFTPIOError("Error reading %s on host %s - %s", "/f", "h", "denied", host="h")
+    assert isinstance(err, IOError)
+    assert isinstance(err, OSError)
+    # OSError would keep only (errno, strerror) of two to five arguments
+    assert err.args == ("Error reading %s on host %s - %s", "/f", "h", "denied")
+    assert str(err) == "Error reading /f on host h - denied"
+    assert err.errno is None
+    assert err.host == "h"
+    try:
+        raise err
+    except IOError as caught:  # noqa: UP024 (how 1.8.0 code catches it)
+        assert caught is err
+
+
+def test_timeout_is_socket_timeout_with_args_intact():
+    import socket
+
+    err = exceptions.Timeout("Timed out connecting to host %s:%s - %s", "h", 22, "no answer")
+    assert isinstance(err, socket.timeout)
+    assert isinstance(err, TimeoutError)
+    assert err.args == ("Timed out connecting to host %s:%s - %s", "h", 22, "no answer")
+    assert str(err) == "Timed out connecting to host h:22 - no answer"
+    assert repr(err).startswith("Timeout(")
+    assert str(exceptions.Timeout()) == ""
+    assert str(exceptions.Timeout("timed out")) == "timed out"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_pickle_keeps_args_and_host(name):
+    import pickle
+
+    err = getattr(exceptions, name)("Error on host %s:%s - %s", "h", 22, "cause", host="h")
+    copy = pickle.loads(pickle.dumps(err))
+    assert type(copy) is type(err)
+    assert copy.args == err.args
+    assert copy.host == "h"
+    assert str(copy) == "Error on host h:22 - cause"
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("ConnectionErrorException", ("Error connecting to host %s:%s - %s", "h", 22, "refused")),
+        ("UnknownHostException", ("Unknown host %s - %s", "h", "not known")),
+    ],
+)
+def test_retry_counts_appended_once(name, args):
+    err = getattr(exceptions, name)(*args, host="h")
+    err.add_retries(3, 3)
+    err.add_retries(1, 5)  # an outer client adds nothing: the first count stays
+    assert err.args == (args[0] + " - retry %s/%s", *args[1:], 3, 3)
+    assert err.args[1] == "h"
+    assert err.args[-2:] == (3, 3)
+    assert str(err).endswith(" - retry 3/3")
+    assert (err.retry, err.num_retries) == (3, 3)
+
+
+def test_retry_policy_appends_counts_to_connection_errors():
+    from pssh._retry import RetryPolicy
+
+    def refuse():
+        raise exceptions.ConnectionErrorException(
+            "Error connecting to host %s:%s - %s", "h", 22, "refused", host="h"
+        )
+
+    with pytest.raises(exceptions.ConnectionErrorException) as info:
+        RetryPolicy(2, 0).call(refuse, retry_on=(exceptions.ConnectionErrorException,))
+    assert info.value.args[-2:] == (2, 2)
+    assert len(info.value.args) == 6
+
+
+def test_retry_policy_gives_up_at_once_with_counts():
+    from pssh._retry import RetryPolicy
+
+    calls = []
+
+    def fail():
+        calls.append(1)
+        raise exceptions.UnknownHostException("Unknown host %s - %s", "h", "x", host="h")
+
+    with pytest.raises(exceptions.UnknownHostException) as info:
+        RetryPolicy(3, 0).call(
+            fail, retry_on=(Exception,), give_up_on=(exceptions.UnknownHostException,)
+        )
+    assert calls == [1]
+    assert info.value.args[-2:] == (1, 3)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import pathlib
 import subprocess
 
@@ -315,12 +314,33 @@ def config_file(tmp_path, monkeypatch):
 
 
 def test_read_openssh_config_host(config_file, tmp_path):
+    # no IdentityFile exists: no key
     assert read_openssh_config("myhost", config_file=config_file) == (
         "10.0.0.1",
         "alice",
         2222,
-        os.path.join(str(tmp_path), ".ssh", "my_key"),
+        None,
     )
+
+
+def test_read_openssh_config_returns_loaded_key(config_file, tmp_path, caplog):
+    """1.8.0: the fourth value is a paramiko key (the first IdentityFile that
+    exists and loads), not a path; an encrypted one is skipped, with a warning."""
+    ssh_dir = tmp_path / ".ssh"
+    ssh_dir.mkdir()
+    _keygen(ssh_dir, "my_key", "-t", "ed25519", passphrase="secret phrase")
+    second = _keygen(ssh_dir, "second_key", "-t", "rsa", "-b", "2048")
+    with caplog.at_level(logging.WARNING, logger="pssh"):
+        hostname, user, port, pkey = read_openssh_config("myhost", config_file)
+    assert (hostname, user, port) == ("10.0.0.1", "alice", 2222)
+    assert isinstance(pkey, paramiko.PKey)
+    assert pkey == load_private_key(str(second))
+    assert str(ssh_dir / "my_key") in caplog.text
+    assert "secret phrase" not in caplog.text
+    # the first one loads once it is not encrypted
+    (ssh_dir / "my_key").unlink()
+    first = _keygen(ssh_dir, "my_key", "-t", "ed25519")
+    assert read_openssh_config("myhost", config_file)[3] == load_private_key(str(first))
 
 
 def test_read_openssh_config_wildcard(config_file):

@@ -13,7 +13,13 @@ from gevent import monkey
 
 monkey.patch_all()
 
-from .parallel import ParallelSSHClient
-from .single import SSHClient
+import logging  # noqa: E402
 
-__all__ = ["ParallelSSHClient", "SSHClient"]
+from .parallel import ParallelSSHClient  # noqa: E402
+from .single import SSHClient  # noqa: E402
+
+logger = logging.getLogger(__name__)
+"""The parent of every paramiko client module's logger (1.8.0 exported a
+``logger`` here): ``pssh.utils.enable_logger(logger)`` shows them all."""
+
+__all__ = ["ParallelSSHClient", "SSHClient", "logger"]

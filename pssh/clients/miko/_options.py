@@ -19,6 +19,7 @@ from typing import IO, Any, Union
 
 import paramiko
 
+from ..._keys import key_name, looks_like_key_text
 from ..._ssh_config import HostConfig, SSHConfig
 from ...exceptions import PKeyFileError
 from ...utils import load_private_key
@@ -55,7 +56,8 @@ def check_paramiko_kwargs(kwargs: dict[str, Any]) -> None:
 
 def load_pkey(pkey: PKeyArg) -> paramiko.PKey | None:
     """A paramiko key from a key object, a key file path, the key's contents
-    (``bytes``) or a file object.
+    (``bytes``, or a ``str`` holding the key text) or a file object. A key
+    given in memory is named in messages by its fingerprint only.
 
     :raises: :py:class:`pssh.exceptions.PKeyFileError` when a path does not
       exist; :py:class:`pssh.exceptions.SSHException` (naming the file and
@@ -63,6 +65,10 @@ def load_pkey(pkey: PKeyArg) -> paramiko.PKey | None:
     """
     if pkey is None or isinstance(pkey, paramiko.PKey):
         return pkey
+    if isinstance(pkey, str) and looks_like_key_text(pkey):
+        if "PRIVATE KEY-----" not in pkey:
+            raise PKeyFileError("No such private key file (%s, not a file path)", key_name(pkey))
+        return load_private_key(pkey)  # the key's text: loaded from memory
     if isinstance(pkey, (str, os.PathLike)):
         path = os.path.expanduser(os.fspath(pkey))
         if not os.path.isfile(path):
@@ -143,13 +149,3 @@ def transport_factory(
         return transport
 
     return make
-
-
-def failed_in_auth(client: paramiko.SSHClient) -> bool:
-    """Whether a failed ``connect`` got past the key exchange (so that what
-    failed was authentication)."""
-    transport = client.get_transport()
-    return (
-        transport is not None and transport.session_id is not None
-        and not transport.is_authenticated()
-    )  # fmt: skip

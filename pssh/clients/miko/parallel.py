@@ -36,7 +36,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
       A key file path is loaded with :func:`pssh.utils.load_private_key`.
     :type pkey: :py:class:`paramiko.pkey.PKey`
     :param num_retries: (Optional) Number of retries for connection attempts
-      before the client gives up. Defaults to 3.
+      before the client gives up. Defaults to 3; 0 makes one attempt. Failed
+      authentication is not retried.
     :type num_retries: int
     :param retry_delay: Number of seconds to wait between retries. Defaults
       to :py:class:`pssh.constants.RETRY_DELAY`
@@ -67,14 +68,14 @@ class ParallelSSHClient(BaseParallelSSHClient):
       set. Defaults to 22.
     :type proxy_port: int
     :param proxy_user: (Optional) User to login to ``proxy_host`` as. Defaults
-      to logged in user.
+      to each host's user (as in 1.8.0).
     :type proxy_user: str
     :param proxy_password: (Optional) Password to login to ``proxy_host``
-      with. Defaults to no password
+      with. Defaults to the hosts' ``password`` (as in 1.8.0).
     :type proxy_password: str
     :param proxy_pkey: (Optional) Private key to be used for authentication
-      with ``proxy_host``. Defaults to available keys from SSHAgent and user's
-      home directory keys
+      with ``proxy_host``. Defaults to the hosts' ``pkey`` (as in 1.8.0), then
+      available keys from SSHAgent and user's home directory keys
     :type proxy_pkey: :py:class:`paramiko.pkey.PKey`
     :param agent: (Optional) SSH agent object to programmatically supply an
       agent to override system SSH agent with

@@ -29,6 +29,7 @@ from ...exceptions import (
     SessionError,
     SSHException,
     Timeout,
+    UnknownHostException,
 )
 from .._host_keys import (
     ConfigArg,
@@ -47,7 +48,6 @@ from ._options import (
     PKeyArg,
     VerifyHostKey,
     check_paramiko_kwargs,
-    failed_in_auth,
     load_pkey,
     openssh_config,
     transport_factory,
@@ -57,8 +57,13 @@ from ._output import ChannelOutput, Stdin, iter_lines
 from ._sftp import SFTPMixin
 
 logger = logging.getLogger(__name__)
+host_logger = logging.getLogger("pssh.host_logger")
 
-_RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException, ProxyError,
+NO_AUTH_METHODS = "No authentication methods available"
+"""paramiko's message when it has no credential to try at all."""
+
+# as in 1.8.0, except failed authentication: a retry only costs time and lockouts
+_RETRY_ON = (UnknownHostException, ConnectionErrorException, Timeout, SessionError, ProxyError,
              SSHException)  # fmt: skip
 
 
@@ -90,7 +95,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
       :func:`pssh.utils.load_private_key`.
     :type pkey: :py:class:`paramiko.pkey.PKey`
     :param num_retries: (Optional) Number of retries for connection attempts
-      before the client gives up. Defaults to 3.
+      before the client gives up. Defaults to 3; 0 makes one attempt. Failed
+      authentication is not retried (a retry only costs time and lockouts).
     :type num_retries: int
     :param timeout: (Optional) Number of seconds to timeout connection
       attempts before the client gives up
@@ -117,13 +123,13 @@ class SSHClient(SFTPMixin, BaseSSHClient):
       set. Defaults to 22.
     :type proxy_port: int
     :param proxy_user: (Optional) User to login to ``proxy_host`` as.
-      Defaults to logged in user.
+      Defaults to ``user`` (the host's user), as in 1.8.0.
     :type proxy_user: str
     :param proxy_password: (Optional) Password to login to ``proxy_host``
-      with. Defaults to no password.
+      with. Defaults to ``password`` (the host's), as in 1.8.0.
     :type proxy_password: str
     :param proxy_pkey: (Optional) Private key to be used for authentication
-      with ``proxy_host``.
+      with ``proxy_host``. Defaults to ``pkey`` (the host's), as in 1.8.0.
     :type proxy_pkey: :py:class:`paramiko.pkey.PKey`
     :param channel_timeout: (Optional) Time in seconds before an SSH operation
       times out: reading output raises :py:class:`pssh.exceptions.Timeout`
@@ -202,7 +208,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         # ProxyJump: the last hop is the proxy host, reached through the others
         # (an explicit proxy_host wins; proxies do not follow their own ProxyJump)
         hops = cfg.proxy_jump if _proxy_jump is None else _proxy_jump
-        if proxy_host is None and hops:
+        from_jump = proxy_host is None and bool(hops)
+        if from_jump:
             proxy_host, proxy_port, proxy_user = hops[-1].host, hops[-1].port or 22, hops[-1].user
             hops = hops[:-1]
         else:
@@ -229,6 +236,15 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self.proxy_user = proxy_user
         self.proxy_password = proxy_password
         self.proxy_pkey = load_pkey(proxy_pkey)
+        if proxy_host is not None and not from_jump:
+            # 1.8.0: a proxy_host without its own credentials gets the host's
+            # (a ProxyJump hop has its own OpenSSH configuration instead)
+            if self.proxy_user is None:
+                self.proxy_user = self.user
+            if self.proxy_password is None:
+                self.proxy_password = self.password
+            if self.proxy_pkey is None:
+                self.proxy_pkey = self.pkey
         self.channel_timeout = channel_timeout
         self.paramiko_kwargs = paramiko_kwargs
         self._openssh_config_file = _openssh_config_file
@@ -238,8 +254,10 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         if proxy_host is None:  # ProxyJump (already in proxy_host) or proxy_host win
             self._proxy_command = proxy_command(host, cfg, self.port, self.user)
         self._outputs: weakref.WeakKeyDictionary[Any, ChannelOutput] = weakref.WeakKeyDictionary()
-        # a refused host key is final: no retry can change it
-        self.retry.call(self._connect, retry_on=_RETRY_ON, give_up_on=(HostKeyError,))
+        # a refused host key or failed authentication is final: no retry can change it
+        self.retry.call(
+            self._connect, retry_on=_RETRY_ON, give_up_on=(HostKeyError, AuthenticationException)
+        )
 
     # -- connection -------------------------------------------------------
 
@@ -260,13 +278,16 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             self.host_keys, kwargs.get("transport_factory")
         )
         try:
-            with map_errors(self.host, "connecting"):
+            # an SSH protocol error while logging in stays SSHException (as in
+            # 1.8.0); having no credential to offer at all is failed authentication
+            with map_errors(self.host, "connecting", port=self.port):
                 try:
                     client.connect(**kwargs)
                 except paramiko.SSHException as exc:
-                    auth_error = isinstance(exc, paramiko.AuthenticationException)
-                    if not auth_error and failed_in_auth(client):
-                        raise paramiko.AuthenticationException(str(exc)) from exc
+                    if str(exc) == NO_AUTH_METHODS:
+                        raise paramiko.AuthenticationException(
+                            "no key, agent key or password to offer"
+                        ) from exc
                     raise
         except BaseException as exc:
             # (asked before closing: a proxy sees the end of its input and exits)
@@ -288,8 +309,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         if self._proxy_command is not None:
             return self._proxy_command.open()
         if self.proxy_host is None:
-            return open_socket(self.hostname, self.port, self.timeout)
-        with map_proxy_errors(self.host, self.proxy_host, self.proxy_port):
+            return open_socket(self.hostname, self.port, self.timeout, name=self.host)
+        with map_proxy_errors(self.host, self.proxy_host, self.proxy_port, port=self.port):
             proxy = self._proxy_client
             if proxy is None or not proxy.connected:
                 proxy = self._proxy_client = SSHClient(
@@ -467,4 +488,4 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         return channel is None or bool(channel.exit_status_ready())
 
 
-__all__ = ["SSHClient", "logger"]
+__all__ = ["SSHClient", "host_logger", "logger"]

@@ -1,7 +1,11 @@
 """Authentication for the native client: the given key (a path or the key's
 contents), the SSH agent, the configured or default identity files, then the
 password. Every step goes through the client's EAGAIN helper; the failure
-names the host and each method tried with its cause."""
+names the host and each method tried with its cause - a key given in memory
+by its fingerprint, never by its contents, and never the password.
+
+The failure is an :py:class:`pssh.exceptions.AuthenticationException` with
+the 1.8.0 ``args`` ``(message, host, port, cause)``; it is not retried."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 
 from ssh2.exceptions import SSH2Error
 
+from ..._keys import key_name
 from ...exceptions import AuthenticationException
 from ._errors import describe, map_errors
 
@@ -22,6 +27,7 @@ class AuthMixin:
     """Authentication methods of :class:`pssh.clients.native.single.SSHClient`."""
 
     host: str
+    port: int
     user: str
     password: str | None
     pkey: Any
@@ -43,7 +49,7 @@ class AuthMixin:
         """
         tried: list[str] = []
         if self.pkey is not None:
-            if self._try_auth(tried, "key %s" % self._pkey_name(), self._pkey_auth):
+            if self._try_auth(tried, self._pkey_name(), self._pkey_auth):
                 return
         else:
             agent = self.allow_agent and not self.ssh_host_config.identities_only
@@ -55,15 +61,18 @@ class AuthMixin:
         if self.password is not None and self._try_auth(tried, "password", self._password_auth):
             return
         raise AuthenticationException(
-            "No authentication method succeeded for %s@%s - tried: %s",
-            self.user,
+            "No authentication method succeeded for host %s:%s - %s",
             self.host,
-            "; ".join(tried) or "nothing (no key, agent or password)",
+            self.port,
+            "user %s, tried: %s"
+            % (self.user, "; ".join(tried) or "nothing (no key, agent or password)"),
             host=self.host,
         )
 
     def _pkey_name(self) -> str:
-        return self.pkey if isinstance(self.pkey, str) else "<from memory>"
+        # "key <path>", or the key's fingerprint: never the key itself
+        name = key_name(self.pkey)
+        return name if name.startswith("key ") else "key %s" % name
 
     def _try_auth(self, tried: list[str], label: str, func: Any, *args: Any) -> bool:
         try:

@@ -47,49 +47,70 @@ def describe(exc: BaseException) -> str:
     return "%s: %s" % (name, text) if text else name
 
 
+def _where(host: str, port: int | None) -> tuple[str, tuple]:
+    """``host %s`` or ``host %s:%s`` for a message, with its values."""
+    return ("host %s", (host,)) if port is None else ("host %s:%s", (host, port))
+
+
+def shaped(
+    cls: type[PSSHError], template: str, host: str, port: int | None, cause: object
+) -> PSSHError:
+    """``cls`` with the 1.8.0 ``args`` layout ``(message, host, port, cause)``
+    (``(message, host, cause)`` when no port is known).
+
+    :param template: The message, with ``{host}`` where the host (and port)
+      go; it is a ``%``-format string once that is filled, so any other
+      ``%`` in it must be written ``%%``.
+    """
+    where, values = _where(host, port)
+    return cls(template.format(host=where) + " - %s", *values, str(cause), host=host)
+
+
 @contextmanager
-def map_errors(host: str, what: str, auth: bool = False, sftp: bool = False) -> Iterator[None]:
+def map_errors(
+    host: str, what: str, auth: bool = False, sftp: bool = False, port: int | None = None
+) -> Iterator[None]:
     """Raise libssh2/socket errors met while doing ``what`` on ``host`` as
-    pssh exceptions that carry the host (the original is the ``__cause__``)."""
+    pssh exceptions that carry the host (the original is the ``__cause__``).
+
+    :param port: The host's port: given while connecting, so that the
+      exceptions have the 1.8.0 ``args`` ``(message, host, port, cause)``.
+    """
+    doing = what.replace("%", "%%")
     try:
         yield
     except PSSHError:
         raise
     except _AUTH as exc:
         if auth:
-            raise AuthenticationException(
-                "Authentication error while %s on host %s - %s",
-                what,
-                host,
-                describe(exc),
-                host=host,
-            ) from exc
-        raise SessionError(
-            "Error %s on host %s - %s", what, host, describe(exc), host=host
-        ) from exc
+            raise shaped(
+                AuthenticationException,
+                "Authentication error while %s on {host}" % doing,
+                host, port, describe(exc),
+            ) from exc  # fmt: skip
+        raise shaped(SessionError, "Error %s on {host}" % doing, host, port, describe(exc)) from exc
     except _DISCONNECT as exc:
-        raise ConnectionErrorException(
-            "Connection to host %s lost while %s - %s", host, what, describe(exc), host=host
-        ) from exc
+        raise shaped(
+            ConnectionErrorException,
+            "Connection to {host} lost while %s" % doing, host, port, describe(exc),
+        ) from exc  # fmt: skip
     except (ssh2_exc.SFTPProtocolError, ssh2_exc.SFTPHandleError) as exc:
-        raise SFTPIOError(
-            "SFTP error %s on host %s - %s", what, host, describe(exc), host=host
+        raise shaped(
+            SFTPIOError, "SFTP error %s on {host}" % doing, host, port, describe(exc)
         ) from exc
     except ssh2_exc.SFTPError as exc:
-        raise SFTPError(
-            "SFTP error %s on host %s - %s", what, host, describe(exc), host=host
+        raise shaped(
+            SFTPError, "SFTP error %s on {host}" % doing, host, port, describe(exc)
         ) from exc
     except ssh2_exc.SSH2Error as exc:
-        raise SessionError(
-            "Error %s on host %s - %s", what, host, describe(exc), host=host
-        ) from exc
+        raise shaped(SessionError, "Error %s on {host}" % doing, host, port, describe(exc)) from exc
     except (socket.timeout, TimeoutError) as exc:
-        raise ConnectionErrorException(
-            "Timed out %s on host %s - %s", what, host, exc, host=host
+        raise shaped(
+            ConnectionErrorException, "Timed out %s on {host}" % doing, host, port, exc
         ) from exc
     except OSError as exc:
         if sftp:
             raise
-        raise ConnectionErrorException(
-            "Error %s on host %s - %s", what, host, exc, host=host
+        raise shaped(
+            ConnectionErrorException, "Error %s on {host}" % doing, host, port, exc
         ) from exc

@@ -33,7 +33,7 @@ from gevent.server import StreamServer
 from ..._retry import RetryPolicy
 from ..._ssh_config import JumpHost
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
-from ...exceptions import ProxyError, PSSHError
+from ...exceptions import ProxyError, PSSHError, Timeout
 from ._errors import describe
 from ._forward import SessionDriver
 from .single import SSHClient
@@ -98,13 +98,15 @@ class ProxyConnection:
 
     # -- the connection ---------------------------------------------------
 
-    def connect(self, target: str | None = None) -> SessionDriver:
+    def connect(self, target: str | None = None, target_port: int | None = None) -> SessionDriver:
         """The live connection's driver, connecting first if needed. Callers
         arriving while a connection attempt is under way share that attempt
         and its outcome (a proxy that is down is tried once, not once per host).
 
         :raises: :py:class:`pssh.exceptions.ProxyError` naming proxy and
-          ``target`` (``host=target``, or the proxy when no target is given).
+          ``target`` (``host=target``, or the proxy when no target is given);
+          :py:class:`pssh.exceptions.Timeout` when the proxy did not answer
+          in time (1.8.0 code catches that).
         """
         if self.driver is not None and self.driver.alive:
             return self.driver
@@ -113,13 +115,13 @@ class ProxyConnection:
             try:
                 return attempt.get()
             except PSSHError as exc:
-                raise self._connect_error(target, exc) from exc
+                raise self._connect_error(target, target_port, exc) from exc
         attempt = self._attempt = AsyncResult()
         try:
             driver = self._connect_now()
         except PSSHError as exc:
             attempt.set_exception(exc)
-            raise self._connect_error(target, exc) from exc
+            raise self._connect_error(target, target_port, exc) from exc
         except BaseException:
             attempt.set_exception(ProxyError("Connecting to proxy %s was interrupted", self.host))
             raise
@@ -146,7 +148,16 @@ class ProxyConnection:
         self.driver = SessionDriver(client.session, client.sock)
         return self.driver
 
-    def _connect_error(self, target: str | None, exc: BaseException) -> ProxyError:
+    def _connect_error(
+        self, target: str | None, target_port: int | None, exc: BaseException
+    ) -> PSSHError:
+        if isinstance(exc, Timeout):
+            return Timeout(
+                "Timed out connecting to host %s:%s - %s",
+                target or self.host, target_port if target else self.port,
+                "through proxy %s:%s: %s" % (self.host, self.port, exc),
+                host=target or self.host,
+            )  # fmt: skip
         return ProxyError(
             "Could not connect to proxy %s:%s for host %s - %s",
             self.host, self.port, target or self.host, exc, host=target or self.host,
@@ -170,14 +181,18 @@ class ProxyConnection:
         """
         return self._open(host, port, sport)[1]
 
-    def _open(self, host: str, port: int, sport: int) -> tuple[SessionDriver, Any]:
+    def _open(
+        self, host: str, port: int, sport: int, name: str | None = None
+    ) -> tuple[SessionDriver, Any]:
+        # name: the target as the user named it (an alias whose HostName is
+        # ``host``), which errors carry as their host
         delays = self.channel_retry.delays()
         reconnected = False
         while True:
-            driver = self.connect(host)
+            driver = self.connect(name or host, port)
             try:
-                return driver, self._open_once(driver, host, port, sport)
-            except ProxyError:
+                return driver, self._open_once(driver, host, port, sport, name)
+            except (ProxyError, Timeout):
                 if not driver.alive and not reconnected:
                     # the proxy dropped an idle connection: connect again, once
                     reconnected = True
@@ -187,40 +202,49 @@ class ProxyConnection:
                     raise
                 gevent.sleep(delay)
 
-    def _open_once(self, driver: SessionDriver, host: str, port: int, sport: int) -> Any:
+    def _open_once(
+        self, driver: SessionDriver, host: str, port: int, sport: int, name: str | None = None
+    ) -> Any:
         try:
             channel = driver.open_channel(host, port, sport, timeout=self.timeout)
         except Exception as exc:
             raise ProxyError(
                 "Proxy %s:%s could not open a tunnel to %s:%s - %s",
-                self.host, self.port, host, port, describe(exc), host=host,
+                self.host, self.port, host, port, describe(exc), host=name or host,
             ) from exc  # fmt: skip
         if channel is None:
-            raise ProxyError(
-                "Timed out after %s seconds waiting for proxy %s:%s to open a tunnel to %s:%s",
-                self.timeout, self.host, self.port, host, port, host=host,
+            raise Timeout(
+                "Timed out connecting to host %s:%s - %s", name or host, port,
+                "proxy %s:%s did not open a tunnel to %s:%s within %s seconds"
+                % (self.host, self.port, host, port, self.timeout),
+                host=name or host,
             )  # fmt: skip
         return channel
 
-    def _attach(self, driver: SessionDriver, channel: Any, sock: Any, host: str) -> Any:
+    def _attach(
+        self, driver: SessionDriver, channel: Any, sock: Any, host: str, name: str | None = None
+    ) -> Any:
         if not driver.alive:
             sock.close()
             raise ProxyError(
                 "Connection to proxy %s:%s lost while opening a tunnel to %s",
-                self.host, self.port, host, host=host,
+                self.host, self.port, host, host=name or host,
             )  # fmt: skip
         return driver.attach(channel, sock)
 
-    def socket_to(self, host: str, port: int) -> socket.socket:
+    def socket_to(self, host: str, port: int, name: str | None = None) -> socket.socket:
         """A connected socket whose bytes reach ``host:port`` through the proxy
         (one end of a socket pair; the other end is forwarded).
 
-        :raises: :py:class:`pssh.exceptions.ProxyError` (``host=host``).
+        :param name: The target as the user named it, when ``host`` is its
+          ``HostName``: the errors' ``host`` (and so the output key).
+        :raises: :py:class:`pssh.exceptions.ProxyError` or
+          :py:class:`pssh.exceptions.Timeout` (``host=name or host``).
         """
-        driver, channel = self._open(host, port, 0)
+        driver, channel = self._open(host, port, 0, name)
         ours, theirs = socket.socketpair()
         try:
-            self._attach(driver, channel, ours, host)
+            self._attach(driver, channel, ours, host, name)
         except ProxyError:
             theirs.close()
             raise
@@ -237,7 +261,7 @@ class ProxyConnection:
             try:
                 driver, channel = self._open(host, port, address[1])
                 forward = self._attach(driver, channel, sock, host)
-            except ProxyError as exc:
+            except (ProxyError, Timeout) as exc:
                 logger.warning("%s", exc)
                 return
             forward.done.wait()
@@ -282,7 +306,7 @@ class ProxiedSSHClient(SSHClient):
         super().__init__(host, **kwargs)
 
     def _open_socket(self) -> Any:
-        return self.proxy.socket_to(self.hostname, self.port)
+        return self.proxy.socket_to(self.hostname, self.port, name=self.host)
 
 
 def jump_connection(

@@ -40,10 +40,13 @@ class ParallelSSHClient(BaseParallelSSHClient):
       to 22.
     :type port: int
     :param pkey: Private key file path to use. Path must be either absolute
-      path or relative to user home directory like ``~/<path>``.
+      path or relative to user home directory like ``~/<path>``. The key's
+      contents and a paramiko key object
+      (:func:`pssh.utils.load_private_key`) work too, kept in memory.
     :type pkey: str
-    :param num_retries: (Optional) Number of connection and authentication
-      attempts before the client gives up. Defaults to 3.
+    :param num_retries: (Optional) Number of connection attempts before the
+      client gives up. Defaults to 3; 0 makes one attempt. Failed
+      authentication is not retried.
     :type num_retries: int
     :param retry_delay: Number of seconds to wait between retries. Defaults
       to :py:class:`pssh.constants.RETRY_DELAY`
@@ -76,8 +79,9 @@ class ParallelSSHClient(BaseParallelSSHClient):
       with. Defaults to no password.
     :type proxy_password: str
     :param proxy_pkey: (Optional) Private key file to be used for
-      authentication with ``proxy_host``. Defaults to available keys from
-      SSHAgent and user's SSH identities.
+      authentication with ``proxy_host`` (or its contents, or a paramiko key
+      object). Defaults to available keys from SSHAgent and user's SSH
+      identities.
     :type proxy_pkey: Private key file path to use.
     :param forward_ssh_agent: (Optional) Ask for SSH agent forwarding -
       equivalent to `ssh -A` from the `ssh` command line utility.

@@ -24,6 +24,7 @@ from ssh2.session import (
     Session,
 )
 
+from ..._keys import is_paramiko_key, key_name, looks_like_key_text, to_openssh_pem
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
     AuthenticationException,
@@ -32,6 +33,7 @@ from ...exceptions import (
     PKeyFileError,
     SessionError,
     Timeout,
+    UnknownHostException,
 )
 from .._host_keys import (
     ConfigArg,
@@ -56,7 +58,8 @@ from ._transfer import TransferMixin
 logger = logging.getLogger(__name__)
 host_logger = logging.getLogger("pssh.host_logger")
 
-_RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException)
+# as in 1.8.0, except failed authentication: a retry only costs time and lockouts
+_RETRY_ON = (UnknownHostException, ConnectionErrorException, Timeout, SessionError)
 
 
 # Algorithms offered, best first. AES-GCM has hardware support on today's CPUs
@@ -91,13 +94,28 @@ def _queued(channel: Any) -> bool:
 
 
 def _validate_pkey(pkey: Any) -> Any:
-    """A key path is expanded (``~``) and must exist; key contents (bytes)
-    pass through. :raises: :py:class:`pssh.exceptions.PKeyFileError`"""
+    """The key as the native client uses it: a path (``~`` expanded, must
+    exist) or the key's contents as ``bytes``. A paramiko key object (from
+    :func:`pssh.utils.load_private_key`, as 1.8.0's docs show) is exported
+    in memory to an OpenSSH private key text, and key text given as a
+    ``str`` is taken as contents; neither is ever written to a file.
+
+    :raises: :py:class:`pssh.exceptions.PKeyFileError` - naming a key given
+      in memory by its fingerprint only, never by its contents."""
     if pkey is None or isinstance(pkey, (bytes, bytearray)):
         return bytes(pkey) if pkey is not None else None
+    if is_paramiko_key(pkey):
+        try:
+            return to_openssh_pem(pkey)
+        except TypeError as exc:
+            raise PKeyFileError("Cannot use private key: %s", exc) from None
+    if isinstance(pkey, str) and looks_like_key_text(pkey):
+        if "PRIVATE KEY-----" in pkey:
+            return pkey.encode("utf-8")
+        raise PKeyFileError("No such private key file (%s, not a file path)", key_name(pkey))
     if not isinstance(pkey, (str, os.PathLike)):
         raise PKeyFileError(
-            "Private key must be a file path or the key's contents as bytes, got %r",
+            "Private key must be a file path, the key's contents or a paramiko key, got %r",
             type(pkey).__name__,
         )
     path = os.path.expanduser(os.fspath(pkey))
@@ -119,10 +137,14 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     :type port: int
     :param pkey: Private key file path to use for authentication. Path must
       be either absolute path or relative to user home directory like
-      ``~/<path>``. The key's contents as ``bytes`` are accepted too.
-    :type pkey: str or bytes
-    :param num_retries: (Optional) Number of connection and authentication
-      attempts before the client gives up. Defaults to 3.
+      ``~/<path>``. The key's contents (``bytes``, or a ``str`` holding the
+      key text) and a paramiko key object (:func:`pssh.utils.load_private_key`)
+      are accepted too; they stay in memory and are named in messages by
+      their fingerprint only.
+    :type pkey: str or bytes or :py:class:`paramiko.pkey.PKey`
+    :param num_retries: (Optional) Number of connection attempts before the
+      client gives up. Defaults to 3; 0 makes one attempt. Failed
+      authentication is not retried (a retry only costs time and lockouts).
     :type num_retries: int
     :param retry_delay: Number of seconds to wait between retries. Defaults
       to :py:class:`pssh.constants.RETRY_DELAY`
@@ -247,8 +269,12 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     # -- connection -------------------------------------------------------
 
     def _init(self) -> None:
-        # a refused host key is final: no retry can change it
-        self.retry.call(self._connect_once, retry_on=_RETRY_ON, give_up_on=(HostKeyError,))
+        # a refused host key or failed authentication is final: no retry can change it
+        self.retry.call(
+            self._connect_once,
+            retry_on=_RETRY_ON,
+            give_up_on=(HostKeyError, AuthenticationException),
+        )
 
     def _connect_once(self) -> None:
         self.sock = self._open_socket()
@@ -259,7 +285,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             _prefer_modern_algorithms(self.session)
             self._prefer_host_key_algorithms()
             self._io = SessionIO(self.session, self.sock)
-            with map_errors(self.host, "performing SSH handshake"):
+            with map_errors(self.host, "performing SSH handshake", port=self.port):
                 self._eagain(self.session.handshake, self.sock, timeout=self._connect_timeout)
             self._check_host_key()
             self.auth()
@@ -285,10 +311,12 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         another socket-like object with a ``fileno()``, e.g. one end of a
         tunnel through a proxy (:mod:`pssh.clients.native.tunnel`)."""
         if self._jump is not None:
-            return self._jump.socket_to(self.hostname, self.port)
+            return self._jump.socket_to(self.hostname, self.port, name=self.host)
         if self._proxy_command is not None:
             return self._proxy_command.open()
-        return open_socket(self.proxy_host or self.hostname, self.port, self._connect_timeout)
+        return open_socket(
+            self.proxy_host or self.hostname, self.port, self._connect_timeout, name=self.host
+        )
 
     def _prefer_host_key_algorithms(self) -> None:
         # Offer the types of the keys recorded for the host first, as ssh does.
@@ -356,7 +384,11 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             return self._io.eagain(func, *args, timeout=timeout)
         except Timeout as exc:
             raise Timeout(
-                "Timed out after %s seconds waiting on host %s", timeout, self.host, host=self.host
+                "Timed out on host %s:%s - %s",
+                self.host,
+                self.port,
+                "no reply within %s seconds" % timeout,
+                host=self.host,
             ) from exc
 
     def _open(self, func: Any, *args: Any) -> Any:

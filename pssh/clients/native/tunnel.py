@@ -51,7 +51,7 @@ from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import ProxyError, Timeout
 from ._proxy import ProxiedSSHClient, ProxyConnection
 
-__all__ = ["ProxiedSSHClient", "ProxyConnection", "Tunnel"]
+__all__ = ["ProxiedSSHClient", "ProxyConnection", "Tunnel", "logger"]
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class Tunnel(threading.Thread):
                 self._serve(proxy)
                 self._wake.wait(POLL_IN_Q)
                 self._wake.clear()
-        except ProxyError as exc:
+        except (ProxyError, Timeout) as exc:
             logger.error("Tunnel to %s failed: %s", self.host, exc)
             self.exception = exc
         finally:
