@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import logging
 import shlex
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -40,6 +41,33 @@ def make_command(
     if sudo:
         return "sudo -S %s" % (wrapped,)
     return wrapped
+
+
+class Holders:
+    """Calls ``on_dropped`` once every object given to :meth:`hold` (a
+    command's output generators and stdin, as handed to the user) has been
+    garbage collected: the user dropped the command's output, so its
+    channel can be closed. The objects themselves are watched, not what they
+    hold: a generator ended by a read timeout is still held by its owner,
+    who may ask for fresh generators resuming its output."""
+
+    __slots__ = ("_count", "_callback", "__weakref__")
+
+    def __init__(self, on_dropped: Callable[[], Any]) -> None:
+        self._count = 0
+        self._callback: Callable[[], Any] | None = on_dropped
+
+    def hold(self, obj: Any) -> Any:
+        """Watch ``obj``; returns it."""
+        self._count += 1
+        weakref.finalize(obj, self._gone)
+        return obj
+
+    def _gone(self) -> None:
+        self._count -= 1
+        if self._count <= 0 and self._callback is not None:
+            callback, self._callback = self._callback, None
+            callback()
 
 
 def default_user() -> str:
