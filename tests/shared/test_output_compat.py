@@ -84,11 +84,36 @@ def test_thousand_commands_read_without_join_on_a_server_with_max_sessions_10(
         for host, host_out in output.items():  # noqa: B007 (as 1.8.0 writes it)
             assert list(host_out.stdout) == [str(number)]
             assert host_out.exit_code == 0
-    # and output dropped unread does not hold its channel either
+
+
+def test_output_read_to_the_end_and_kept_does_not_hold_its_channel(
+    client_factory, backend, sshd_factory
+):
+    server = sshd_factory(1, first="127.0.0.72", extra_config=["MaxSessions 10"]).config()
+    client = client_factory(
+        backend.ParallelSSHClient, hosts=[server.host], port=server.port, pkey=server.pkey
+    )
+    kept = []
+    for number in range(30):
+        output = client.run_command("echo %d" % (number,), use_pty=False)
+        kept.append(output)  # every output stays referenced
+        for host, host_out in output.items():  # noqa: B007 (as 1.8.0 writes it)
+            for line in host_out.stdout:
+                assert line == str(number)
+    assert [out[server.host].exit_code for out in kept] == [0] * 30
+
+
+def test_output_dropped_unread_does_not_hold_its_channel(client_factory, backend, sshd_factory):
+    server = sshd_factory(1, first="127.0.0.71", extra_config=["MaxSessions 10"]).config()
+    client = client_factory(
+        backend.ParallelSSHClient, hosts=[server.host], port=server.port, pkey=server.pkey
+    )
     for _ in range(30):
-        client.run_command("echo unread", use_pty=False)
+        client.run_command("echo unread", use_pty=False)  # output never looked at
     output = client.run_command("echo last", use_pty=False)
-    assert list(output[server.host].stdout) == ["last"]
+    for host, host_out in output.items():  # noqa: B007 (as 1.8.0 writes it)
+        assert list(host_out.stdout) == ["last"]
+        assert host_out.exit_code == 0
 
 
 # -- 13.4: defensive helpers ------------------------------------------------------
