@@ -51,6 +51,8 @@ class HostOutput(dict):
     stderr: Any
     stdin: Any
     exception: BaseException | None
+    _exit_code: int | None
+    _client: Any  # the single-host client that ran the command, if any
 
     def __init__(
         self,

@@ -124,6 +124,9 @@ class LineSplitter:
     __slots__ = ("_decode", "_rest", "_rest_len", "_lines", "_limit", "_nl", "_cr", "_crlf")
 
     def __init__(self, encoding: str | None = "utf-8", max_line_length: int | None = None) -> None:
+        self._nl: Any
+        self._cr: Any
+        self._crlf: Any
         if encoding is None:
             self._decode: Callable[..., Any] = _keep
             self._nl, self._cr, self._crlf = b"\n", b"\r", b"\r\n"

@@ -375,7 +375,9 @@ class BaseParallelSSHClient:
         """
         for host_out in output.values():
             if isinstance(host_out, HostOutput):
-                host_out.exit_code = self.get_exit_code(host_out)
+                code = self.get_exit_code(host_out)
+                if code is not None:  # a code already known stays
+                    host_out.exit_code = code
 
     def reset_output_generators(
         self,

@@ -128,14 +128,18 @@ class BaseSSHClient:
         :type callback: function
         :param callback_args: Arguments for call back function
         :type callback_args: tuple
-        :param encoding: Encoding of byte lines in the buffer.
+        :param encoding: Encoding of byte lines in the buffer (as
+          :py:meth:`read_output` yields them, or a file object's lines, whose
+          line ending is dropped). Text lines are handed out as they are.
         :type encoding: str
         """
         prefix = prefix or ""
         log = host_logger.isEnabledFor(logging.INFO)
         for line in output_buffer:
-            if isinstance(line, bytes):
+            if isinstance(line, (bytes, bytearray)):
                 line = line.decode(encoding, "replace")
+                if line.endswith("\n"):  # a file's line (paramiko's makefile)
+                    line = line[:-2] if line.endswith("\r\n") else line[:-1]
             if log:
                 host_logger.info("[%s]%s\t%s", self.host, prefix, line)
             yield line

@@ -70,3 +70,10 @@ def test_dropped_output_is_closed_before_the_next_channel_opens(client):
     assert not client._dropped or all(ch is not channel for ch in client._dropped)
     assert list(stdout) == ["kept"]
     assert client.get_exit_status(channel) == 0
+
+
+def test_read_output_buffer_drops_line_endings_of_file_lines(client):
+    lines = [b"one\n", b"two\r\n", "text".encode("utf-16"), b"last"]
+    assert list(client.read_output_buffer(iter(lines[:2]))) == ["one", "two"]
+    assert list(client.read_output_buffer(iter(lines[2:3]), encoding="utf-16")) == ["text"]
+    assert list(client.read_output_buffer(iter(["as is\n"]))) == ["as is\n"]

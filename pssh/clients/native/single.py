@@ -381,8 +381,17 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         with self._open_lock:
             self._close_dropped()
             try:
-                with map_errors(self.host, "opening a channel"):
-                    channel = self._open(self.session.open_session)
+                try:
+                    with map_errors(self.host, "opening a channel"):
+                        channel = self._open(self.session.open_session)
+                except SessionError:
+                    # Refused (MaxSessions) while channels of dropped output
+                    # are still closing: wait for them, then try once more.
+                    if not self._dropped:
+                        raise
+                    self._close_dropped(wait=True)
+                    with map_errors(self.host, "opening a channel"):
+                        channel = self._open(self.session.open_session)
             except ConnectionErrorException as exc:
                 # The session is dead (server gone): as 1.8.0 did, say so
                 # with SessionError, and forget the session so that the
@@ -396,13 +405,14 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
                 self._request_agent_forwarding(channel)
         return channel
 
-    def _close_dropped(self) -> None:
+    def _close_dropped(self, wait: bool = False) -> None:
         """Close the channels of commands whose output the user dropped
         (every generator gone) before it ended, so that they do not count
         against the server's ``MaxSessions``. A finished command's channel is
         closed completely; a running one is sent our close without waiting
         (the server closes it when the command exits), and checked again
-        next time."""
+        next time - or, with ``wait``, waited for (``timeout``, else 10
+        seconds, each)."""
         dropped, self._dropped = self._dropped, []
         if self.session is None:
             return
@@ -412,12 +422,14 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
                     for read in (channel.read, channel.read_stderr):
                         while self._io.try_read(read, CHUNK):  # output nobody will read
                             pass
-                    if channel.eof():
+                    if wait or channel.eof():
                         self._eagain(channel.close, timeout=self.timeout or 10)
                         continue
                     if is_eagain(self._io.call(channel.close)):
                         self._dropped.append(channel)  # not closed by the server yet
-            except (SessionError, ConnectionErrorException, Timeout) as exc:
+            except Timeout:
+                self._dropped.append(channel)  # still running: next time
+            except (SessionError, ConnectionErrorException) as exc:
                 logger.debug("Could not close a dropped channel on %s: %s", self.host, exc)
 
     def _request_agent_forwarding(self, channel: Any) -> None:
