@@ -7,6 +7,7 @@ The patterns are written as 1.8.0's documentation writes them: iterate
 from __future__ import annotations
 
 import functools
+import socket
 import sys
 
 import pytest
@@ -221,3 +222,15 @@ def test_default_limit_keeps_long_lines_whole(make_client, sshd):
     client = make_client(hosts=[sshd.host])
     output = client.run_command("head -c 3000000 /dev/zero | tr '\\0' b", use_pty=False)
     assert [len(line) for line in output[sshd.host].stdout] == [3000000]
+
+
+def test_opening_a_channel_after_the_connection_died_is_session_error(backend, sshd, family):
+    client = backend.SSHClient(
+        sshd.host, user=sshd.user, port=sshd.port, pkey=sshd.pkey, num_retries=1
+    )
+    # the connection goes away under the client, as when the server is gone
+    sock = client.sock if family == "native" else client.client.get_transport().sock
+    sock.shutdown(socket.SHUT_RDWR)
+    with pytest.raises(SessionError) as info:
+        client.run_command("echo x")
+    assert info.value.host == sshd.host and sshd.host in str(info.value)

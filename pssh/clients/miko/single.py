@@ -395,8 +395,15 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         """
         codec_name(encoding)  # an unknown codec fails here, before anything runs
         cmd = wrap_command(command, sudo, user, shell, use_shell)
-        with map_errors(self.host, "opening a channel"):
-            channel = self._transport().open_session(timeout=self.timeout)
+        try:
+            with map_errors(self.host, "opening a channel"):
+                channel = self._transport().open_session(timeout=self.timeout)
+        except (SSHException, ConnectionErrorException) as exc:
+            # the connection died under us: as 1.8.0, that is a SessionError
+            raise SessionError(
+                "Error opening a channel on host %s: the session is no longer connected - %s",
+                self.host, exc, host=self.host,
+            ) from exc  # fmt: skip
         with map_errors(self.host, "executing command"):
             if self.forward_ssh_agent:
                 forward_agent(channel, self.host)
