@@ -77,3 +77,24 @@ def test_read_output_buffer_drops_line_endings_of_file_lines(client):
     assert list(client.read_output_buffer(iter(lines[:2]))) == ["one", "two"]
     assert list(client.read_output_buffer(iter(lines[2:3]), encoding="utf-16")) == ["text"]
     assert list(client.read_output_buffer(iter(["as is\n"]))) == ["as is\n"]
+
+
+def test_closing_stdin_after_the_output_was_read_is_harmless(client):
+    channel, _host, stdout, stderr, stdin = client.run_command("echo done")
+    assert list(stdout) == ["done"]  # the channel is closed now
+    stdin.close()  # as code that ends stdin last does: nothing left to end
+    assert client.get_exit_status(channel) == 0
+
+
+def test_join_style_wait_after_reading_keeps_no_extra_state(client):
+    outputs = []
+    for _ in range(3):
+        channel, _host, stdout, stderr, stdin = client.run_command("echo x; exit 5")
+        assert list(stdout) == ["x"] and list(stderr) == []
+        client.wait_finished(channel)  # what join does after output was read
+        assert client.get_exit_status(channel) == 5
+        outputs.append((channel, stdout, stderr, stdin))
+    assert len(client._outputs) == 3  # one per command still held, no more
+    outputs.clear()
+    del channel, stdout, stderr, stdin
+    assert client._outputs == {}  # dropped output is forgotten

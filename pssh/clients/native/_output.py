@@ -82,7 +82,7 @@ class ChannelOutput:
 
     __slots__ = (
         "channel", "stdout", "stderr", "encoding", "closed", "timeout", "exit_status",
-        "holders",
+        "holders", "closing",
     )  # fmt: skip
 
     def __init__(
@@ -96,6 +96,7 @@ class ChannelOutput:
         self.timeout = timeout  # the read timeout the command was started with
         self.encoding = encoding
         self.closed = False  # the channel has been closed both ways
+        self.closing = False  # being closed (closing sends our EOF too)
         self.exit_status: int | None = None  # known once closed
         self.holders: Any = None  # what the user holds of a command's output (run_command)
         self.stdout = StreamState(channel.read, encoding, max_line_length)

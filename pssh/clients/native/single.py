@@ -652,6 +652,9 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
                 self._io.write(channel.write, data[start : start + CHUNK])
 
     def _send_eof(self, channel: Any) -> None:
+        out = self._lookup(channel)
+        if out is not None and (out.closed or out.closing):
+            return  # the command has ended: closing its channel sends EOF
         with map_errors(self.host, "closing stdin"):
             self._eagain(channel.send_eof)
 
@@ -666,10 +669,13 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         keeps running; its exit code comes later."""
         if out.closed or self.session is None:
             return
+        out.closing = True
         try:
             self._finish(out.channel, keep_output=True, timeout=timeout)
         except Timeout:
             logger.debug("Command on %s ended its output but is still running", self.host)
+        finally:
+            out.closing = False
 
     def wait_finished(self, channel: Any, timeout: float | None = None) -> None:
         """Wait for EOF from channel and close channel.
@@ -738,7 +744,11 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         self._release(out)
 
     def _release(self, out: ChannelOutput) -> None:
-        """Forget a command's state once it is closed and fully read."""
+        """Forget a channel's state once it is closed and fully read. A
+        command's (:py:meth:`run_command`) is kept, with its exit status,
+        until the user drops its output."""
+        if out.holders is not None:
+            return
         if out.exhausted and self._outputs.get(id(out.channel)) is out:
             del self._outputs[id(out.channel)]
 
