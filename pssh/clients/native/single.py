@@ -57,6 +57,8 @@ from ._transfer import TransferMixin
 logger = logging.getLogger(__name__)
 host_logger = logging.getLogger("pssh.host_logger")
 
+_POLL_CHUNKS = 16  # most output a non-waiting exit status check takes in, per stream
+
 _RETRY_ON = (ConnectionErrorException, Timeout, SessionError, AuthenticationException)
 
 
@@ -777,7 +779,9 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             return False
         with map_errors(self.host, "reading output"):
             for stream in (out.stdout, out.stderr):
-                while not stream.done:
+                for _ in range(_POLL_CHUNKS):  # a fast talker is not "finished"
+                    if stream.done:
+                        break
                     data = self._io.try_read(stream.read, CHUNK)
                     if data is None:
                         break
