@@ -140,3 +140,26 @@ def test_private_client_is_not_a_key():
     output = make_output()
     output._client = FakeClient([1])
     assert "_client" not in output and set(output) == set(FIELDS)
+
+
+def test_holders_call_back_once_every_held_object_is_gone():
+    import gc
+
+    from pssh.clients.base_single import Holders
+
+    class Thing:
+        pass
+
+    calls = []
+    holders = Holders(lambda: calls.append("dropped"))
+    first, second = holders.hold(Thing()), holders.hold(Thing())
+    del first
+    gc.collect()
+    assert calls == []  # one is still held
+    third = holders.hold(Thing())  # a fresh generator made later counts too
+    del second
+    gc.collect()
+    assert calls == []
+    del third
+    gc.collect()
+    assert calls == ["dropped"]
