@@ -34,9 +34,10 @@ def _run(client, family, command, **kwargs):
 # -- 13.2: reading output finishes the command ------------------------------------
 
 
-def test_exit_code_after_reading_stdout_without_join(make_client):
+@pytest.mark.parametrize("use_pty", [False, True])
+def test_exit_code_after_reading_stdout_without_join(make_client, use_pty):
     client = make_client()
-    output = client.run_command("echo out; exit 3", use_pty=False)
+    output = client.run_command("echo out; exit 3", use_pty=use_pty)
     for host, host_out in output.items():  # noqa: B007 (as 1.8.0 writes it)
         for line in host_out.stdout:
             assert line == "out"
