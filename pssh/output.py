@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from .exceptions import PSSHError
+
+logger = logging.getLogger(__name__)
 
 _FIELDS = ("host", "cmd", "channel", "stdout", "stderr", "stdin", "exit_code", "exception")
 
@@ -26,13 +31,18 @@ class HostOutput(dict):
     :type stderr: generator
     :param stdin: Standard input buffer
     :type stdin: :py:func:`file`-like object
-    :param exit_code: Exit code of command
+    :param exit_code: Exit code of command: ``None`` until the command has
+      finished. Reading ``stdout`` and ``stderr`` to their end finishes it
+      (``join`` is not needed for the exit code); reading this attribute
+      of a host output made by a parallel client asks the host's client,
+      without waiting for output, whether the command has finished.
     :type exit_code: int or None
     :param exception: Exception from host if any
     :type exception: Exception or None
     """
 
-    __slots__ = _FIELDS
+    __slots__ = ("host", "cmd", "channel", "stdout", "stderr", "stdin", "_exit_code",
+                 "exception", "_client")  # fmt: skip
 
     host: str
     cmd: Any
@@ -40,8 +50,9 @@ class HostOutput(dict):
     stdout: Any
     stderr: Any
     stdin: Any
-    exit_code: int | None
     exception: BaseException | None
+    _exit_code: int | None
+    _client: Any  # the single-host client that ran the command, if any
 
     def __init__(
         self,
@@ -55,13 +66,39 @@ class HostOutput(dict):
         exception: BaseException | None = None,
     ) -> None:
         super().__init__()
+        object.__setattr__(self, "_client", None)
         values = (host, cmd, channel, stdout, stderr, stdin, exit_code, exception)
         for name, value in zip(_FIELDS, values):
             self[name] = value
 
+    @property
+    def exit_code(self) -> int | None:
+        """Exit code of the command; ``None`` while it runs (see above)."""
+        code = self._exit_code
+        client = self._client
+        if code is None and client is not None and self.channel is not None:
+            try:
+                code = client.get_exit_status(self.channel)
+            except PSSHError as exc:  # connection lost: the code is unknown
+                logger.debug("No exit code from %s: %s", self.host, exc)
+                return None
+            if code is not None:
+                self.exit_code = code
+        return code
+
+    @exit_code.setter
+    def exit_code(self, value: int | None) -> None:
+        object.__setattr__(self, "_exit_code", value)
+
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        dict.__setitem__(self, name, value)
+        if not name.startswith("_"):
+            dict.__setitem__(self, name, value)
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "exit_code":
+            return self.exit_code
+        return dict.__getitem__(self, key)
 
     def __setitem__(self, key: str, value: Any) -> None:
         if key in _FIELDS:
@@ -79,7 +116,7 @@ class HostOutput(dict):
 
     def __repr__(self) -> str:
         return (
-            f"\thost={self.host}{chr(10)}\texit_code={self.exit_code}{chr(10)}"
+            f"\thost={self.host}{chr(10)}\texit_code={self._exit_code}{chr(10)}"
             f"\tcmd={self.cmd}{chr(10)}\tchannel={self.channel}{chr(10)}"
             f"\tstdout={self.stdout}{chr(10)}\tstderr={self.stderr}{chr(10)}"
             f"\tstdin={self.stdin}{chr(10)}\texception={self.exception}{chr(10)}"

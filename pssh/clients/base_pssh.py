@@ -260,26 +260,34 @@ class BaseParallelSSHClient:
             return exc
         channel, host, stdout, stderr, stdin = result
         key = dedupe_key(host, output)
-        output[key] = HostOutput(host, cmd, channel, stdout, stderr, stdin)
+        host_out = output[key] = HostOutput(host, cmd, channel, stdout, stderr, stdin)
+        # The exit code is asked of the host's client when it is read.
+        host_out._client = self.host_clients.get(host)
         return None
 
-    def get_last_output(self, cmds: list[gevent.Greenlet] | None = None) -> dict[str, HostOutput]:
+    def get_last_output(
+        self, cmds: list[gevent.Greenlet] | None = None
+    ) -> dict[str, HostOutput] | None:
         """Get output for last commands executed by ``run_command``
 
         :param cmds: Commands to get output for. Defaults to ``client.cmds``
         :type cmds: list(:py:class:`gevent.Greenlet`)
-        :rtype: dict
+        :rtype: dict, or ``None`` when no command has been run
         """
         cmds = self.cmds if cmds is None else cmds
+        if cmds is None:
+            return None
         output: dict[str, HostOutput] = {}
-        for cmd in cmds or ():
+        for cmd in cmds:
             self.get_output(cmd, output)
         return output
 
     # -- completion -------------------------------------------------------
 
     def _client_of(self, host_out: HostOutput) -> Any:
-        return self.host_clients.get(host_out.host)
+        # the client that ran the command, else the host's current one
+        client = getattr(host_out, "_client", None)
+        return client if client is not None else self.host_clients.get(host_out.host)
 
     def join(
         self, output: dict, consume_output: bool = False, timeout: float | None = None
@@ -288,7 +296,11 @@ class BaseParallelSSHClient:
         retrieve exit codes (see the backends' documentation)."""
         if not isinstance(output, dict):
             raise TypeError("output must be a dict as returned by run_command, got %r" % (output,))
-        todo = [out for out in output.values() if out.exception is None and out.channel is not None]
+        todo = [
+            out
+            for out in output.values()
+            if isinstance(out, HostOutput) and out.exception is None and out.channel is not None
+        ]
         tasks = [
             gevent.spawn(self._run_for_host, out.host, self._join_host, out, consume_output)
             for out in todo
@@ -298,7 +310,7 @@ class BaseParallelSSHClient:
             running = [out.host for out, task in zip(todo, tasks) if not task.ready()]
             gevent.killall([task for task in tasks if not task.ready()], block=True)
             for out in todo:
-                self.reset_output_generators(out)
+                self._reset_generators(out)
             raise Timeout(
                 "Commands on %s host(s) still running after %s seconds: %s",
                 len(running),
@@ -307,7 +319,7 @@ class BaseParallelSSHClient:
                 host=running[0] if len(running) == 1 else None,
             )
         for out in todo:
-            self.reset_output_generators(out)
+            self._reset_generators(out)
         for task in tasks:
             if task.exception is not None:
                 raise task.exception
@@ -334,6 +346,8 @@ class BaseParallelSSHClient:
         :rtype: bool
         """
         for host_out in output.values():
+            if not isinstance(host_out, HostOutput):
+                continue
             client = self._client_of(host_out)
             channel = host_out.channel
             if client is not None and channel is not None and not client.finished(channel):
@@ -345,8 +359,11 @@ class BaseParallelSSHClient:
 
         :param host_output: Per host output as returned by
           :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
-        :rtype: int or None if exit code not ready
+        :rtype: int or None if exit code not ready (or ``host_output`` is
+          not a :py:class:`pssh.output.HostOutput`)
         """
+        if not isinstance(host_output, HostOutput):
+            return None
         client = self._client_of(host_output)
         if client is None or host_output.channel is None:
             return None
@@ -361,7 +378,10 @@ class BaseParallelSSHClient:
         :rtype: None
         """
         for host_out in output.values():
-            host_out.exit_code = self.get_exit_code(host_out)
+            if isinstance(host_out, HostOutput):
+                code = self.get_exit_code(host_out)
+                if code is not None:  # a code already known stays
+                    host_out.exit_code = code
 
     def reset_output_generators(
         self,
@@ -382,9 +402,9 @@ class BaseParallelSSHClient:
         :type client: :py:class:`pssh.ssh2_client.SSHClient`
         :param channel: (Optional) SSH channel
         :type channel: :py:class:`ssh2.channel.Channel`
-        :param timeout: (Optional) Timeout setting: seconds without output
-          before reading raises :py:class:`pssh.exceptions.Timeout`. Defaults
-          to the ``timeout`` the command was started with.
+        :param timeout: (Optional) Timeout setting of the new generators:
+          seconds without output before reading raises
+          :py:class:`pssh.exceptions.Timeout`. Defaults to no timeout.
         :type timeout: int
         :param encoding: (Optional) Kept for compatibility: output is decoded
           with the encoding given to ``run_command``.
@@ -392,11 +412,23 @@ class BaseParallelSSHClient:
 
         :rtype: tuple(stdout, stderr)
         """
+        return self._reset_generators(host_out, timeout, client, channel, keep_timeout=False)
+
+    def _reset_generators(
+        self,
+        host_out: HostOutput,
+        timeout: float | None = None,
+        client: Any = None,
+        channel: Any = None,
+        keep_timeout: bool = True,
+    ) -> tuple[Any, Any]:
+        """:py:meth:`reset_output_generators`; ``join`` keeps the timeout the
+        command was started with (``keep_timeout``)."""
         client = client or self._client_of(host_out)
         channel = channel or host_out.channel
         if client is None or channel is None:
             return host_out.stdout, host_out.stderr
-        stdout, stderr = client.output_streams(channel, timeout)
+        stdout, stderr = client.output_streams(channel, timeout, keep_timeout=keep_timeout)
         host_out.stdout = stdout
         host_out.stderr = stderr
         return stdout, stderr

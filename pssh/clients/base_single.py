@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import logging
 import shlex
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -40,6 +41,33 @@ def make_command(
     if sudo:
         return "sudo -S %s" % (wrapped,)
     return wrapped
+
+
+class Holders:
+    """Calls ``on_dropped`` once every object given to :meth:`hold` (a
+    command's output generators and stdin, as handed to the user) has been
+    garbage collected: the user dropped the command's output, so its
+    channel can be closed. The objects themselves are watched, not what they
+    hold: a generator ended by a read timeout is still held by its owner,
+    who may ask for fresh generators resuming its output."""
+
+    __slots__ = ("_count", "_callback", "__weakref__")
+
+    def __init__(self, on_dropped: Callable[[], Any]) -> None:
+        self._count = 0
+        self._callback: Callable[[], Any] | None = on_dropped
+
+    def hold(self, obj: Any) -> Any:
+        """Watch ``obj``; returns it."""
+        self._count += 1
+        weakref.finalize(obj, self._gone)
+        return obj
+
+    def _gone(self) -> None:
+        self._count -= 1
+        if self._count <= 0 and self._callback is not None:
+            callback, self._callback = self._callback, None
+            callback()
 
 
 def default_user() -> str:
@@ -100,14 +128,18 @@ class BaseSSHClient:
         :type callback: function
         :param callback_args: Arguments for call back function
         :type callback_args: tuple
-        :param encoding: Encoding of byte lines in the buffer.
+        :param encoding: Encoding of byte lines in the buffer (as
+          :py:meth:`read_output` yields them, or a file object's lines, whose
+          line ending is dropped). Text lines are handed out as they are.
         :type encoding: str
         """
         prefix = prefix or ""
         log = host_logger.isEnabledFor(logging.INFO)
         for line in output_buffer:
-            if isinstance(line, bytes):
+            if isinstance(line, (bytes, bytearray)):
                 line = line.decode(encoding, "replace")
+                if line.endswith("\n"):  # a file's line (paramiko's makefile)
+                    line = line[:-2] if line.endswith("\r\n") else line[:-1]
             if log:
                 host_logger.info("[%s]%s\t%s", self.host, prefix, line)
             yield line

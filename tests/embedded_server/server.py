@@ -113,7 +113,9 @@ class OpenSSHServer:
     :param port: TCP port for every address (see :func:`free_port`).
     :param keys: key files from :func:`generate_keys`.
     :param workdir: folder for config, pid file and log (a new temp folder by default).
-    :param extra_config: extra ``sshd_config`` lines, appended last.
+    :param extra_config: extra ``sshd_config`` lines, appended last; a
+      keyword given before any ``Match`` line replaces the base config's
+      (``MaxSessions 10``).
     """
 
     def __init__(
@@ -166,7 +168,17 @@ class OpenSSHServer:
         ]
         lines += [f"HostKey {key}" for key in self.host_keys]
         lines += [f"PidFile {self.pid_file}", f"AuthorizedKeysFile {self.keys.authorized_keys}"]
-        lines += _BASE_CONFIG.strip().splitlines()
+        # sshd keeps the first value of a keyword: a global keyword of
+        # extra_config (one before any Match) replaces the base config's line
+        extra = list(self.extra_config)
+        words = [line.split()[0].lower() if line.split() else "" for line in extra]
+        end = words.index("match") if "match" in words else len(words)
+        overridden = set(words[:end])
+        lines += [
+            line
+            for line in _BASE_CONFIG.strip().splitlines()
+            if line.split()[0].lower() not in overridden
+        ]
         if sshd_version() >= (9, 8):
             lines.append("PerSourcePenalties no")  # tests fail auth on purpose, many times
         lines += self.extra_config

@@ -265,8 +265,8 @@ def test_wait_finished_timeout(client, sshd):
 
 def test_execute_open_session_read_output(client):
     channel = client.execute("echo x; echo y >&2")
-    assert list(client.read_output(channel)) == ["x"]
-    assert list(client.read_stderr(channel)) == ["y"]
+    assert list(client.read_output(channel)) == [b"x"]  # bytes lines, as in 1.8.0
+    assert list(client.read_stderr(channel)) == [b"y"]
     client.wait_finished(channel)
     assert client.get_exit_status(channel) == 0
     channel = client.open_session()

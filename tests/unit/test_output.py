@@ -95,3 +95,71 @@ def test_repr_contains_host_and_exit_code():
     assert "my.host.example" in repr(output)
     assert "7" in repr(output)
     assert "my.host.example" in str(output)
+
+
+class FakeClient:
+    """Answers ``get_exit_status`` as a single-host client does."""
+
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.asked = 0
+
+    def get_exit_status(self, channel):
+        self.asked += 1
+        status = self.statuses.pop(0)
+        if isinstance(status, BaseException):
+            raise status
+        return status
+
+
+def test_exit_code_is_asked_of_the_client_until_known():
+    output = make_output()
+    output._client = FakeClient([None, 5])
+    assert output.exit_code is None  # still running
+    assert output.exit_code == 5
+    assert output["exit_code"] == 5 and dict.get(output, "exit_code") == 5
+    assert output.exit_code == 5 and output._client.asked == 2  # kept once known
+
+
+def test_exit_code_set_by_join_is_not_asked_again():
+    output = make_output()
+    output._client = FakeClient([])
+    output.exit_code = 0
+    assert output.exit_code == 0 and output["exit_code"] == 0
+
+
+def test_exit_code_is_none_when_the_connection_is_gone():
+    from pssh.exceptions import ConnectionErrorException
+
+    output = make_output()
+    output._client = FakeClient([ConnectionErrorException("lost", host="host1")])
+    assert output.exit_code is None
+
+
+def test_private_client_is_not_a_key():
+    output = make_output()
+    output._client = FakeClient([1])
+    assert "_client" not in output and set(output) == set(FIELDS)
+
+
+def test_holders_call_back_once_every_held_object_is_gone():
+    import gc
+
+    from pssh.clients.base_single import Holders
+
+    class Thing:
+        pass
+
+    calls = []
+    holders = Holders(lambda: calls.append("dropped"))
+    first, second = holders.hold(Thing()), holders.hold(Thing())
+    del first
+    gc.collect()
+    assert calls == []  # one is still held
+    third = holders.hold(Thing())  # a fresh generator made later counts too
+    del second
+    gc.collect()
+    assert calls == []
+    del third
+    gc.collect()
+    assert calls == ["dropped"]

@@ -33,8 +33,10 @@ class StreamPump:
 
     __slots__ = ("splitter", "done", "error", "_event", "_greenlet")
 
-    def __init__(self, recv: Callable[[int], bytes], encoding: str) -> None:
-        self.splitter = LineSplitter(encoding)
+    def __init__(
+        self, recv: Callable[[int], bytes], encoding: str, max_line_length: int | None = None
+    ) -> None:
+        self.splitter = LineSplitter(encoding, max_line_length)
         self.done = False
         self.error: BaseException | None = None
         self._event = Event()
@@ -72,16 +74,55 @@ class StreamPump:
         self._greenlet.kill(block=False)
 
 
+def _close_when_done(channel: Any, stdout: StreamPump, stderr: StreamPump) -> None:
+    """Once both streams have ended and the exit status has come (or the
+    channel was closed), close the channel: a command's channel never stays
+    open after its end, whether or not its output is read (the pumps keep
+    it). Takes no :class:`ChannelOutput`, which must be free to be dropped."""
+    stdout.wait_done()
+    stderr.wait_done()
+    channel.status_event.wait()
+    try:
+        channel.close()
+    except Exception as exc:  # the connection is gone: nothing left to close
+        logging.getLogger(__name__).debug("Closing a finished channel: %s", exc)
+
+
+def output_dropped(outputs: dict, channel: Any) -> None:
+    """Every generator (and the stdin) of a command is gone: forget its
+    output and close its channel (in a greenlet of its own: this runs from
+    the garbage collector, which must not block), so a command nobody reads
+    does not hold one of the server's sessions."""
+    out = outputs.pop(channel, None)
+    if out is not None:
+        out.stop()
+    if not channel.closed:
+        gevent.spawn(channel.close)
+
+
 class ChannelOutput:
     """Both streams of one command's channel."""
 
-    __slots__ = ("channel", "stdout", "stderr", "timeout")
+    __slots__ = ("channel", "stdout", "stderr", "timeout", "closer", "holders")
 
-    def __init__(self, channel: Any, encoding: str, timeout: float | None) -> None:
+    def __init__(
+        self,
+        channel: Any,
+        encoding: str,
+        timeout: float | None,
+        max_line_length: int | None = None,
+    ) -> None:
         self.channel = channel
         self.timeout = timeout
-        self.stdout = StreamPump(channel.recv, encoding)
-        self.stderr = StreamPump(channel.recv_stderr, encoding)
+        self.stdout = StreamPump(channel.recv, encoding, max_line_length)
+        self.stderr = StreamPump(channel.recv_stderr, encoding, max_line_length)
+        self.closer = gevent.spawn(_close_when_done, channel, self.stdout, self.stderr)
+        self.holders: Any = None  # what the user holds of the output
+
+    def finish(self, timeout: float | None) -> None:
+        """Wait (at most ``timeout`` seconds) until the command has ended and
+        its channel is closed, so its exit status is known."""
+        self.closer.join(timeout)
 
     @property
     def done(self) -> bool:
@@ -97,12 +138,15 @@ class ChannelOutput:
         """Stop both pumps."""
         self.stdout.stop()
         self.stderr.stop()
+        self.closer.kill(block=False)
 
 
 def iter_lines(
-    host: str, pump: StreamPump, timeout: float | None, prefix: str = ""
+    host: str, out: ChannelOutput, pump: StreamPump, timeout: float | None, prefix: str = ""
 ) -> Iterator[str]:
-    """Lines of one stream as they arrive, logged to ``host_logger``.
+    """Lines of one stream (``pump``, of ``out``) as they arrive, logged to
+    ``host_logger``. At the end of the stream the command is waited for (at
+    most ``timeout``), so that its exit code is known when reading ends.
 
     :raises: :py:class:`pssh.exceptions.Timeout` when no line arrives within
       ``timeout`` seconds; errors of the connection, mapped to
@@ -121,6 +165,7 @@ def iter_lines(
                 error, pump.error = pump.error, None
                 with map_errors(host, "reading output"):
                     raise error
+            out.finish(timeout)
             return
         if not pump.wait(timeout):
             raise Timeout("No output from host %s for %s seconds", host, timeout, host=host)

@@ -226,7 +226,10 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :param paramiko_kwargs: (Optional) Extra keyword arguments to be
           passed on to :py:func:`paramiko.client.SSHClient.connect` when
           connecting to hosts not yet connected (``compress=True``, for
-          example). ``greenlet_timeout`` is taken as the native client takes it.
+          example). ``greenlet_timeout`` and ``max_line_length`` (longest
+          output line handed out whole, see
+          :py:meth:`pssh.clients.miko.single.SSHClient.run_command`) are
+          taken as the native client takes them.
         :type paramiko_kwargs: dict
 
         :rtype: Dictionary with host as key and
@@ -251,12 +254,13 @@ class ParallelSSHClient(BaseParallelSSHClient):
           to proxy if a proxy host has been set.
         """
         greenlet_timeout = paramiko_kwargs.pop("greenlet_timeout", None)
+        max_line_length = paramiko_kwargs.pop("max_line_length", None)
         check_paramiko_kwargs(paramiko_kwargs)
         self._paramiko_kwargs = paramiko_kwargs
         return super().run_command(
             command, user=user, stop_on_errors=stop_on_errors, host_args=host_args,
             use_pty=use_pty, shell=shell, encoding=encoding, sudo=sudo, use_shell=use_shell,
-            greenlet_timeout=greenlet_timeout,
+            greenlet_timeout=greenlet_timeout, max_line_length=max_line_length,
         )  # fmt: skip
 
     def get_output(  # type: ignore[override]

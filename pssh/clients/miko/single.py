@@ -11,8 +11,8 @@ proxy) and handed to :meth:`paramiko.client.SSHClient.connect` as ``sock``.
 
 from __future__ import annotations
 
+import functools
 import logging
-import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,9 +39,10 @@ from .._host_keys import (
     check_policy,
     load_ssh_config,
 )
+from .._lines import codec_name
 from .._proxy_command import proxy_command
 from .._sock import open_socket
-from ..base_single import BaseSSHClient
+from ..base_single import BaseSSHClient, Holders
 from ._errors import map_errors, map_proxy_errors
 from ._forward import forward_agent
 from ._options import (
@@ -53,7 +54,7 @@ from ._options import (
     transport_factory,
     wrap_command,
 )
-from ._output import ChannelOutput, Stdin, iter_lines
+from ._output import ChannelOutput, Stdin, iter_lines, output_dropped
 from ._sftp import SFTPMixin
 
 logger = logging.getLogger(__name__)
@@ -253,7 +254,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self._proxy_command = None
         if proxy_host is None:  # ProxyJump (already in proxy_host) or proxy_host win
             self._proxy_command = proxy_command(host, cfg, self.port, self.user)
-        self._outputs: weakref.WeakKeyDictionary[Any, ChannelOutput] = weakref.WeakKeyDictionary()
+        # until the user drops the command's output (see Holders)
+        self._outputs: dict[Any, ChannelOutput] = {}
         # a refused host key or failed authentication is final: no retry can change it
         self.retry.call(
             self._connect, retry_on=_RETRY_ON, give_up_on=(HostKeyError, AuthenticationException)
@@ -410,6 +412,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         encoding: str = "utf-8",
         use_shell: bool = True,
         timeout: float | None = None,
+        *,
+        max_line_length: int | None = None,
     ) -> tuple[Any, str, Iterator[str], Iterator[str], Stdin]:
         """Run remote command: :py:meth:`exec_command` with an output
         encoding and a read timeout, the signature the native client has.
@@ -421,34 +425,61 @@ class SSHClient(SFTPMixin, BaseSSHClient):
           stdout or stderr raises :py:class:`pssh.exceptions.Timeout`.
           Defaults to ``channel_timeout``.
         :type timeout: float
+        :param max_line_length: (Optional, keyword only) Longest line, in
+          characters, handed out whole; a longer line comes as several lines
+          of this length, so that output without newlines cannot fill memory.
+          Defaults to :data:`pssh.clients._lines.MAX_LINE_LENGTH` (64 MiB).
+        :type max_line_length: int
         :rtype: (channel, host, stdout, stderr, stdin) tuple.
+
+        The channel is closed when the command has ended, read or not; once
+        ``stdout`` or ``stderr`` has been read to its end, the exit code is
+        known (:py:meth:`get_exit_status`).
         """
-        "".encode(encoding)  # an unknown codec fails here, before anything runs
+        codec_name(encoding)  # an unknown codec fails here, before anything runs
         cmd = wrap_command(command, sudo, user, shell, use_shell)
-        with map_errors(self.host, "opening a channel"):
-            channel = self._transport().open_session(timeout=self.timeout)
+        try:
+            with map_errors(self.host, "opening a channel"):
+                channel = self._transport().open_session(timeout=self.timeout)
+        except (SSHException, ConnectionErrorException) as exc:
+            # the connection died under us: as 1.8.0, that is a SessionError
+            raise SessionError(
+                "Error opening a channel on host %s: the session is no longer connected - %s",
+                self.host, exc, host=self.host,
+            ) from exc  # fmt: skip
         with map_errors(self.host, "executing command"):
             if self.forward_ssh_agent:
                 forward_agent(channel, self.host, self.agent, self.allow_agent)
             if use_pty:
                 channel.get_pty()
             channel.exec_command(cmd)
-        out = ChannelOutput(channel, encoding, self.channel_timeout if timeout is None else timeout)
+        out = ChannelOutput(
+            channel, encoding, self.channel_timeout if timeout is None else timeout,
+            max_line_length,
+        )  # fmt: skip
         self._outputs[channel] = out
+        out.holders = Holders(functools.partial(output_dropped, self._outputs, channel))
         stdout, stderr = self.output_streams(channel)
-        return channel, self.host, stdout, stderr, Stdin(self.host, channel, encoding)
+        stdin = out.holders.hold(Stdin(self.host, channel, encoding))
+        return channel, self.host, stdout, stderr, stdin
 
     def output_streams(
-        self, channel: Any, timeout: float | None = None
+        self, channel: Any, timeout: float | None = None, *, keep_timeout: bool = True
     ) -> tuple[Iterator[str], Iterator[str]]:
         """Fresh stdout and stderr line generators for ``channel``, resuming
-        where earlier ones stopped (used to restart output after a timeout)."""
+        where earlier ones stopped (used to restart output after a timeout).
+
+        :param timeout: Read timeout of the new generators; ``None`` keeps the
+          command's own when ``keep_timeout``, else means no timeout.
+        """
         out = self._outputs.get(channel)
         if out is None:
             return iter(()), iter(())
-        timeout = out.timeout if timeout is None else timeout
-        return (iter_lines(self.host, out.stdout, timeout),
-                iter_lines(self.host, out.stderr, timeout))  # fmt: skip
+        if timeout is None and keep_timeout:
+            timeout = out.timeout
+        stdout = out.holders.hold(iter_lines(self.host, out, out.stdout, timeout))
+        stderr = out.holders.hold(iter_lines(self.host, out, out.stderr, timeout))
+        return stdout, stderr
 
     # -- completion -------------------------------------------------------
 

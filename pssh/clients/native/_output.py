@@ -35,9 +35,9 @@ class StreamState:
 
     __slots__ = ("read", "splitter", "pending", "current", "done", "closed")
 
-    def __init__(self, read: Any, encoding: str) -> None:
+    def __init__(self, read: Any, encoding: str | None, max_line_length: int | None = None) -> None:
         self.read = read
-        self.splitter = LineSplitter(encoding)
+        self.splitter = LineSplitter(encoding, max_line_length)
         self.pending: deque[bytes] | None = None  # made when first needed
         self.current: Iterator[str] | None = None
         self.done = False  # the channel said end of stream
@@ -74,17 +74,33 @@ class StreamState:
 
 
 class ChannelOutput:
-    """Both streams of one channel."""
+    """Both streams of one channel.
 
-    __slots__ = ("channel", "stdout", "stderr", "encoding", "closed", "timeout")
+    :param encoding: Codec of the output; ``None`` for byte lines (a channel
+      read with :meth:`pssh.clients.native.single.SSHClient.read_output`).
+    """
 
-    def __init__(self, channel: Any, encoding: str = "utf-8", timeout: float | None = None) -> None:
+    __slots__ = (
+        "channel", "stdout", "stderr", "encoding", "closed", "timeout", "exit_status",
+        "holders", "closing",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        channel: Any,
+        encoding: str | None = "utf-8",
+        timeout: float | None = None,
+        max_line_length: int | None = None,
+    ) -> None:
         self.channel = channel
         self.timeout = timeout  # the read timeout the command was started with
         self.encoding = encoding
         self.closed = False  # the channel has been closed both ways
-        self.stdout = StreamState(channel.read, encoding)
-        self.stderr = StreamState(channel.read_stderr, encoding)
+        self.closing = False  # being closed (closing sends our EOF too)
+        self.exit_status: int | None = None  # known once closed
+        self.holders: Any = None  # what the user holds of a command's output (run_command)
+        self.stdout = StreamState(channel.read, encoding, max_line_length)
+        self.stderr = StreamState(channel.read_stderr, encoding, max_line_length)
 
     @property
     def finished(self) -> bool:

@@ -196,6 +196,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
         encoding: str = "utf-8",
         timeout: float | None = None,
         greenlet_timeout: float | None = None,
+        *,
+        max_line_length: int | None = None,
     ) -> dict[str, HostOutput]:
         """Run command on all hosts in parallel, honoring self.pool_size,
         and return output dictionary.
@@ -252,6 +254,11 @@ class ParallelSSHClient(BaseParallelSSHClient):
           ``BaseException`` and thus **can not be caught** by
           ``stop_on_errors=False``.
         :type greenlet_timeout: float
+        :param max_line_length: (Optional, keyword only) Longest output line,
+          in characters, handed out whole; a longer one comes as several
+          lines of this length. Defaults to 64 MiB
+          (:data:`pssh.clients._lines.MAX_LINE_LENGTH`).
+        :type max_line_length: int
         :rtype: Dictionary with host as key and
           :py:class:`pssh.output.HostOutput` as value as per
           :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
@@ -284,6 +291,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
             sudo=sudo,
             timeout=timeout,
             greenlet_timeout=greenlet_timeout,
+            max_line_length=max_line_length,
         )
 
     def _make_ssh_client(self, host: str) -> SSHClient:

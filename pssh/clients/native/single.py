@@ -7,9 +7,11 @@ clients: handshakes, authentications and reads of many hosts overlap.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,12 +46,13 @@ from .._host_keys import (
     load_ssh_config,
     lookup,
 )
+from .._lines import bomless, codec_name
 from .._proxy_command import proxy_command
 from .._sock import open_socket
 from .._warn_once import warn_once
-from ..base_single import BaseSSHClient, make_command
+from ..base_single import BaseSSHClient, Holders, make_command
 from ._auth import AuthMixin
-from ._eagain import SessionIO, eagain
+from ._eagain import SessionIO, eagain, is_eagain
 from ._errors import map_errors
 from ._keepalive import start_keepalive
 from ._output import CHUNK, ChannelOutput, Stdin, StreamState
@@ -57,6 +60,8 @@ from ._transfer import TransferMixin
 
 logger = logging.getLogger(__name__)
 host_logger = logging.getLogger("pssh.host_logger")
+
+_POLL_CHUNKS = 16  # most output a non-waiting exit status check takes in, per stream
 
 # as in 1.8.0, except failed authentication: a retry only costs time and lockouts
 _RETRY_ON = (UnknownHostException, ConnectionErrorException, Timeout, SessionError)
@@ -122,6 +127,20 @@ def _validate_pkey(pkey: Any) -> Any:
     if not os.path.isfile(path):
         raise PKeyFileError("No such private key file %s", path)
     return path
+
+
+def _output_dropped(client_ref: Any, out: ChannelOutput) -> None:
+    """Every generator (and the stdin) of a command is gone: forget its
+    output; a channel not yet closed is closed by the client before it next
+    opens one (never here: this runs from the garbage collector, possibly in
+    the middle of another libssh2 call)."""
+    client = client_ref()
+    if client is None:
+        return
+    if client._outputs.get(id(out.channel)) is out:
+        del client._outputs[id(out.channel)]
+    if not out.closed and client.session is not None:
+        client._dropped.append(out.channel)
 
 
 class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
@@ -259,7 +278,9 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         self._io: Any = None
         self._open_lock = RLock()
         self._agent_forwarded = False
+        # Output state per channel, until read (or dropped, for a command)
         self._outputs: dict[int, ChannelOutput] = {}
+        self._dropped: list[Any] = []  # channels of dropped output, to close
         try:
             self._init()
         except BaseException:
@@ -363,6 +384,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             except (GTimeout, SSH2Error, OSError) as exc:
                 logger.debug("Ignoring error disconnecting from %s: %s", self.host, exc)
         self._outputs.clear()
+        self._dropped.clear()
         self._close_socket()
         self._close_jumps()
 
@@ -412,8 +434,28 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         """
         self._require_session()
         with self._open_lock:
-            with map_errors(self.host, "opening a channel"):
-                channel = self._open(self.session.open_session)
+            self._close_dropped()
+            try:
+                try:
+                    with map_errors(self.host, "opening a channel"):
+                        channel = self._open(self.session.open_session)
+                except SessionError:
+                    # Refused (MaxSessions) while channels of dropped output
+                    # are still closing: wait for them, then try once more.
+                    if not self._dropped:
+                        raise
+                    self._close_dropped(wait=True)
+                    with map_errors(self.host, "opening a channel"):
+                        channel = self._open(self.session.open_session)
+            except ConnectionErrorException as exc:
+                # The session is dead (server gone): as 1.8.0 did, say so
+                # with SessionError, and forget the session so that the
+                # next use connects again instead of failing the same way.
+                self._close_socket()
+                raise SessionError(
+                    "Error opening a channel on host %s: the session is no longer connected"
+                    " - %s", self.host, exc, host=self.host,
+                ) from exc  # fmt: skip
             if self.forward_ssh_agent and not self._agent_forwarded:
                 self._agent_forwarded = True
                 warn_once(
@@ -425,6 +467,33 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
                     "forwarding", self.host,
                 )  # fmt: skip
         return channel
+
+    def _close_dropped(self, wait: bool = False) -> None:
+        """Close the channels of commands whose output the user dropped
+        (every generator gone) before it ended, so that they do not count
+        against the server's ``MaxSessions``. A finished command's channel is
+        closed completely; a running one is sent our close without waiting
+        (the server closes it when the command exits), and checked again
+        next time - or, with ``wait``, waited for (``timeout``, else 10
+        seconds, each)."""
+        dropped, self._dropped = self._dropped, []
+        if self.session is None:
+            return
+        for channel in dropped:
+            try:
+                with map_errors(self.host, "closing a dropped channel"):
+                    for read in (channel.read, channel.read_stderr):
+                        while self._io.try_read(read, CHUNK):  # output nobody will read
+                            pass
+                    if wait or channel.eof():
+                        self._eagain(channel.close, timeout=self.timeout or 10)
+                        continue
+                    if is_eagain(self._io.call(channel.close)):
+                        self._dropped.append(channel)  # not closed by the server yet
+            except Timeout:
+                self._dropped.append(channel)  # still running: next time
+            except (SessionError, ConnectionErrorException) as exc:
+                logger.debug("Could not close a dropped channel on %s: %s", self.host, exc)
 
     def execute(self, cmd: str, use_pty: bool = False, channel: Any = None) -> Any:
         """Execute command on remote server.
@@ -454,6 +523,8 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         shell: str | None = None,
         encoding: str = "utf-8",
         timeout: float | None = None,
+        *,
+        max_line_length: int | None = None,
     ) -> tuple[Any, str, Iterator[str], Iterator[str], Stdin]:
         """Run remote command.
 
@@ -475,39 +546,85 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         :param timeout: (Optional) Seconds without output after which reading
           stdout or stderr raises :py:class:`pssh.exceptions.Timeout`.
         :type timeout: float
+        :param max_line_length: (Optional, keyword only) Longest line, in
+          characters, handed out whole; a longer line comes as several lines
+          of this length, so that output without newlines cannot fill memory.
+          Defaults to :data:`pssh.clients._lines.MAX_LINE_LENGTH` (64 MiB).
+        :type max_line_length: int
+
+        When both ``stdout`` and ``stderr`` have been read to their end, the
+        command has finished: its channel is closed and its exit code is
+        available (:py:meth:`get_exit_status`). Output that is dropped
+        unread (every generator gone) closes its channel too.
 
         :rtype: (channel, host, stdout, stderr, stdin) tuple.
         """
-        "".encode(encoding)  # an unknown codec fails here, before anything runs
+        codec_name(encoding)  # an unknown codec fails here, before anything runs
         channel = self.execute(make_command(command, sudo, user, shell), use_pty=use_pty)
-        out = ChannelOutput(channel, encoding, timeout)
+        out = ChannelOutput(channel, encoding, timeout, max_line_length)
         self._outputs[id(channel)] = out
-        stdout = self._iter_lines(out, out.stdout, timeout)
-        stderr = self._iter_lines(out, out.stderr, timeout)
-        return channel, self.host, stdout, stderr, Stdin(self, channel, encoding)
+        out.holders = Holders(functools.partial(_output_dropped, weakref.ref(self), out))
+        stdout = out.holders.hold(self._iter_lines(out, out.stdout, timeout))
+        stderr = out.holders.hold(self._iter_lines(out, out.stderr, timeout))
+        stdin = out.holders.hold(Stdin(self, channel, encoding))
+        return channel, self.host, stdout, stderr, stdin
 
-    def _output_of(self, channel: Any) -> ChannelOutput:
+    def _lookup(self, channel: Any) -> ChannelOutput | None:
         out = self._outputs.get(id(channel))
+        return out if out is not None and out.channel is channel else None
+
+    def _output_of(self, channel: Any, encoding: str | None = None) -> ChannelOutput:
+        """The output state of ``channel``; for a channel not started by
+        :py:meth:`run_command` (:py:meth:`execute`), made here, reading
+        ``encoding`` lines (``None``: bytes)."""
+        out = self._lookup(channel)
         if out is None:
-            out = self._outputs[id(channel)] = ChannelOutput(channel)
+            out = self._outputs[id(channel)] = ChannelOutput(channel, encoding)
         return out
 
     def output_streams(
-        self, channel: Any, timeout: float | None = None
+        self, channel: Any, timeout: float | None = None, *, keep_timeout: bool = True
     ) -> tuple[Iterator[str], Iterator[str]]:
         """Fresh stdout and stderr line generators for ``channel``, resuming
-        where earlier ones stopped (used to restart output after a timeout)."""
-        out = self._output_of(channel)
-        if timeout is None:
-            timeout = out.timeout
-        return self._iter_lines(out, out.stdout, timeout), self._iter_lines(
-            out, out.stderr, timeout
-        )
+        where earlier ones stopped (used to restart output after a timeout).
 
-    def read_output(self, channel: Any, timeout: float | None = None) -> Iterator[str]:
+        :param timeout: Read timeout of the new generators; ``None`` keeps the
+          command's own when ``keep_timeout``, else means no timeout.
+        """
+        out = self._output_of(channel, "utf-8")
+        if timeout is None and keep_timeout:
+            timeout = out.timeout
+        stdout = self._text_lines(out, out.stdout, timeout)
+        stderr = self._text_lines(out, out.stderr, timeout)
+        if out.holders is not None:
+            out.holders.hold(stdout)
+            out.holders.hold(stderr)
+        return stdout, stderr
+
+    def _text_lines(
+        self, out: ChannelOutput, stream: StreamState, timeout: float | None
+    ) -> Iterator[str]:
+        lines = self._iter_lines(out, stream, timeout)
+        if out.encoding is None:  # a channel read as bytes so far
+            return (line.decode("utf-8", "replace") for line in lines)
+        return lines
+
+    def _byte_lines(
+        self, out: ChannelOutput, stream: StreamState, timeout: float | None
+    ) -> Iterator[bytes]:
+        lines = self._iter_lines(out, stream, timeout)
+        if out.encoding is not None:  # a command's channel: lines were decoded
+            codec = bomless(out.encoding)
+            return (line.encode(codec) for line in lines)
+        return lines
+
+    def read_output(self, channel: Any, timeout: float | None = None) -> Iterator[bytes]:
         """Read standard output buffer from channel.
 
-        A generator of decoded lines.
+        A generator of the output's lines as ``bytes``, without their line
+        endings, as 1.8.0 gave them: decode them with
+        :py:meth:`read_output_buffer`. For a channel of :py:meth:`run_command`
+        the lines are its decoded lines encoded again with its encoding.
 
         :param channel: Channel to read output from.
         :type channel: :py:class:`ssh2.channel.Channel`
@@ -515,20 +632,21 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
           :py:class:`pssh.exceptions.Timeout` is raised.
         """
         out = self._output_of(channel)
-        return self._iter_lines(out, out.stdout, timeout)
+        return self._byte_lines(out, out.stdout, timeout)
 
-    def read_stderr(self, channel: Any, timeout: float | None = None) -> Iterator[str]:
-        """Read standard error buffer from channel.
+    def read_stderr(self, channel: Any, timeout: float | None = None) -> Iterator[bytes]:
+        """Read standard error buffer from channel: lines as ``bytes``, as
+        :py:meth:`read_output`.
 
         :param channel: Channel to read output from.
         :type channel: :py:class:`ssh2.channel.Channel`
         """
         out = self._output_of(channel)
-        return self._iter_lines(out, out.stderr, timeout)
+        return self._byte_lines(out, out.stderr, timeout)
 
     def _iter_lines(
         self, out: ChannelOutput, stream: StreamState, timeout: float | None
-    ) -> Iterator[str]:
+    ) -> Iterator[Any]:
         # One chunk's lines at a time through the stream's shared iterator:
         # ``yield from`` hands each line out without running any bytecode here.
         host = self.host
@@ -548,6 +666,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             if stream.next_lines():
                 continue
             if stream.closed:
+                self._complete(out, timeout)
                 self._release(out)
                 return
             stream.take(self._read_chunk(out, stream, timeout))
@@ -586,10 +705,30 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
                 self._io.write(channel.write, data[start : start + CHUNK])
 
     def _send_eof(self, channel: Any) -> None:
+        out = self._lookup(channel)
+        if out is not None and (out.closed or out.closing):
+            return  # the command has ended: closing its channel sends EOF
         with map_errors(self.host, "closing stdin"):
             self._eagain(channel.send_eof)
 
     # -- completion -------------------------------------------------------
+
+    def _complete(self, out: ChannelOutput, timeout: float | None) -> None:
+        """A stream was read to its end, which is the channel's end: finish
+        the command (what is left of the other stream is kept for its
+        reader), close the channel and keep its exit status, so that reading
+        output is all a caller needs to do before asking for the exit code.
+        A command that ended its output but not itself within ``timeout``
+        keeps running; its exit code comes later."""
+        if out.closed or self.session is None:
+            return
+        out.closing = True
+        try:
+            self._finish(out.channel, keep_output=True, timeout=timeout)
+        except Timeout:
+            logger.debug("Command on %s ended its output but is still running", self.host)
+        finally:
+            out.closing = False
 
     def wait_finished(self, channel: Any, timeout: float | None = None) -> None:
         """Wait for EOF from channel and close channel.
@@ -654,25 +793,56 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
                 self._eagain(channel.wait_closed)
         out = self._output_of(channel)
         out.stdout.done = out.stderr.done = out.closed = True
+        out.exit_status = channel.get_exit_status()
         self._release(out)
 
     def _release(self, out: ChannelOutput) -> None:
-        """Forget a command's state once it is closed and fully read."""
+        """Forget a channel's state once it is closed and fully read. A
+        command's (:py:meth:`run_command`) is kept, with its exit status,
+        until the user drops its output."""
+        if out.holders is not None:
+            return
         if out.exhausted and self._outputs.get(id(out.channel)) is out:
             del self._outputs[id(out.channel)]
 
     def get_exit_status(self, channel: Any) -> int | None:
-        """Exit status of a finished command (one that has been waited for
-        with :py:meth:`wait_finished`), ``None`` if not finished."""
+        """Exit status of a finished command, ``None`` while it runs.
+
+        A command has finished once its output was read to the end, or it was
+        waited for with :py:meth:`wait_finished`, or its output has all
+        arrived (what arrived is kept for the output generators): its
+        channel is then closed, without waiting for output.
+        """
         if channel is None:
             return None
-        out = self._outputs.get(id(channel))
-        if out is not None and not out.closed:
+        out = self._lookup(channel)
+        if out is None:
+            return channel.get_exit_status() if channel.eof() else None
+        if not out.closed and not self._poll(out):
             return None
-        if out is None and not channel.eof():
-            return None
-        return channel.get_exit_status()
+        return out.exit_status
+
+    def _poll(self, out: ChannelOutput) -> bool:
+        """Take what output has arrived for ``out`` (kept for its readers),
+        without waiting; when both streams have ended, close the channel.
+        Whether the channel is closed."""
+        if self.session is None:
+            return False
+        with map_errors(self.host, "reading output"):
+            for stream in (out.stdout, out.stderr):
+                for _ in range(_POLL_CHUNKS):  # a fast talker is not "finished"
+                    if stream.done:
+                        break
+                    data = self._io.try_read(stream.read, CHUNK)
+                    if data is None:
+                        break
+                    stream.take(data)
+        if not out.finished:
+            return False
+        self._complete(out, self.timeout)
+        return out.closed
 
     def finished(self, channel: Any) -> bool:
-        """Whether the command on ``channel`` has finished, without waiting."""
-        return channel is None or bool(channel.eof())
+        """Whether the command on ``channel`` has finished, without waiting
+        for output (as :py:meth:`get_exit_status`)."""
+        return channel is None or self.get_exit_status(channel) is not None
