@@ -2,7 +2,8 @@
 
 Local path checks, local directory listing, atomic local writes (a temp file next to the
 target, renamed into place once complete), the recursive walk of a directory tree (local or
-remote, through a ``listdir`` callable), the local side of a recursive download (a
+remote, through a ``listdir`` callable) and the bookkeeping of a recursive upload
+(:func:`upload_tree`), the local side of a recursive download (a
 :class:`LocalTree`, which never follows a symbolic link planted in the destination), the
 permission bits downloads get (:func:`download_mode`: never setuid, setgid or sticky, and
 within the user's umask) and joining of remote paths, which always use ``/`` whatever the
@@ -208,6 +209,49 @@ def walk_tree(
         for src_path, dst_path, _chain, mode in subdirs:
             yield Step(True, src_path, dst_path, mode)
         stack.extend((s, d, chain) for s, d, chain, _ in reversed(subdirs))
+
+
+def upload_tree(
+    host: str,
+    local_dir: str,
+    remote_dir: str,
+    mode: int,
+    make_dirs: Callable[[str, int], bool],
+    make_dir: Callable[[str, int], bool],
+    put: Callable[[str, str, int], None],
+    set_mode: Callable[[str, int], None],
+) -> None:
+    """Copy the contents of local directory ``local_dir`` into ``remote_dir``: the
+    bookkeeping of a recursive upload, the same for every client and protocol.
+
+    ``remote_dir`` (and missing parents) is made first, then each directory before what it
+    holds (:func:`walk_tree`), and each file is sent with ``put``. Directories are created
+    owner-writable (``| 0o700``) so that a read-only source directory can still be filled;
+    those this copy created get their source's mode at the end, deepest first.
+
+    :param make_dirs: ``make_dirs(path, mode)`` makes ``path`` and missing parents;
+      whether ``path`` was created.
+    :param make_dir: ``make_dir(path, mode)`` makes one directory whose parent exists;
+      whether it was created (``False`` when one was there already).
+    :param put: ``put(local, remote, mode)`` sends one file.
+    :param set_mode: ``set_mode(path, mode)`` sets a remote directory's permission bits.
+    """
+    created = []
+    if make_dirs(remote_dir, mode | 0o700):
+        created.append((remote_dir, mode))
+
+    def listdir(path: str) -> list[Entry]:
+        with local_errors(host, "listing local directory"):
+            return list_local_dir(path)
+
+    for step in walk_tree(local_dir, remote_dir, listdir, os.path.join, remote_join,
+                          os.path.realpath):  # fmt: skip
+        if not step.is_dir:
+            put(step.source, step.target, step.mode)
+        elif make_dir(step.target, step.mode | 0o700):
+            created.append((step.target, step.mode))
+    for path, dir_mode in reversed(created):
+        set_mode(path, dir_mode)
 
 
 def current_umask() -> int:

@@ -7,18 +7,20 @@ this base holds the constructor's common state, command wrapping, the
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
 import shlex
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from .._retry import RetryPolicy
 from ..constants import DEFAULT_RETRIES, RETRY_DELAY
 
 logger = logging.getLogger("pssh.clients")
 host_logger = logging.getLogger("pssh.host_logger")
+T = TypeVar("T")
 
 
 def make_command(
@@ -68,6 +70,33 @@ class Holders:
         if self._count <= 0 and self._callback is not None:
             callback, self._callback = self._callback, None
             callback()
+
+
+def host_logging() -> bool:
+    """Whether lines of output are logged to ``pssh.host_logger`` (at ``INFO``); asked once
+    per generator, so that the line loops do not ask per line."""
+    return host_logger.isEnabledFor(logging.INFO)
+
+
+def logged_lines(host: str, lines: Iterable[T], prefix: str = "") -> Iterator[T]:
+    """``lines``, each logged to ``pssh.host_logger`` as ``[host]<prefix>\\t<line>`` as it
+    is handed out: the one place both clients log output lines."""
+    info = host_logger.info
+    for line in lines:
+        info("[%s]%s\t%s", host, prefix, line)
+        yield line
+
+
+def delegate(part: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """A client method running ``method`` on the client's attribute ``part`` (one of the
+    objects a client is composed of), with ``method``'s name, signature and docstring: the
+    documented API stays on the client, the work is done by the part."""
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return method(getattr(self, part), *args, **kwargs)
+
+    return call
 
 
 def default_user() -> str:
@@ -133,15 +162,17 @@ class BaseSSHClient:
           line ending is dropped). Text lines are handed out as they are.
         :type encoding: str
         """
-        prefix = prefix or ""
-        log = host_logger.isEnabledFor(logging.INFO)
-        for line in output_buffer:
-            if isinstance(line, (bytes, bytearray)):
-                line = line.decode(encoding, "replace")
-                if line.endswith("\n"):  # a file's line (paramiko's makefile)
-                    line = line[:-2] if line.endswith("\r\n") else line[:-1]
-            if log:
-                host_logger.info("[%s]%s\t%s", self.host, prefix, line)
-            yield line
+        lines = _text_lines(output_buffer, encoding)
+        yield from logged_lines(self.host, lines, prefix or "") if host_logging() else lines
         if callback is not None:
             callback(*(callback_args or ()))
+
+
+def _text_lines(output_buffer: Iterable[Any], encoding: str) -> Iterator[str]:
+    # byte lines decoded, without a file's line ending; text lines as they are
+    for line in output_buffer:
+        if isinstance(line, (bytes, bytearray)):
+            line = line.decode(encoding, "replace")
+            if line.endswith("\n"):  # a file's line (paramiko's makefile)
+                line = line[:-2] if line.endswith("\r\n") else line[:-1]
+        yield line

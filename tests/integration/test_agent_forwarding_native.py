@@ -60,9 +60,9 @@ def test_libssh2_agent_channel_kills_the_connection(sshd):
     channel = client.open_session()
     client._eagain(channel.request_auth_agent, timeout=10)
     client.execute("ssh-add -l", channel=channel)
-    out = client._output_of(channel)
+    out = client.commands.output_of(channel)
     with pytest.raises((ConnectionErrorException, SessionError)) as info, gevent.Timeout(60):
-        list(client._iter_lines(out, out.stdout, None))
+        list(client.commands.iter_lines(out, out.stdout, None))
         client.wait_finished(channel)
     assert sshd.host in str(info.value)
     client.disconnect()

@@ -394,7 +394,7 @@ def test_concurrent_copies_on_one_client_over_a_slow_link(sshd, remote_dir, tmp_
 
 def _stall_second_read(monkeypatch, client, started, failure=None):
     """Make the client's second read of a transfer stall (or raise ``failure``)."""
-    real = client._recv_chunk
+    real = client.connection.recv
     calls = []
 
     def recv_chunk(*args, **kwargs):
@@ -406,7 +406,7 @@ def _stall_second_read(monkeypatch, client, started, failure=None):
             gevent.sleep(120)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(client, "_recv_chunk", recv_chunk)
+    monkeypatch.setattr(client.connection, "recv", recv_chunk)
 
 
 @pytest.mark.parametrize("recv", ["copy_remote_file", "scp_recv"])

@@ -8,11 +8,12 @@ import socket
 
 import gevent
 import pytest
+from gevent.lock import RLock
 from ssh2.session import LIBSSH2_SESSION_BLOCK_INBOUND
 
-from pssh.clients.native._eagain import EAGAIN, SessionIO
-from pssh.clients.native._output import ChannelOutput
-from pssh.clients.native.single import SSHClient
+from pssh.clients.native._connection import Connection
+from pssh.clients.native._eagain import EAGAIN
+from pssh.clients.native._output import ChannelOutput, drain, read_chunk
 
 
 class FakeSession:
@@ -51,28 +52,23 @@ class StolenPacketChannel:
 
 
 @pytest.fixture
-def client():
+def conn():
+    """A native client's connection on a fake session."""
     a, b = socket.socketpair()
-    client = SSHClient.__new__(SSHClient)
-    client.host = "fake"
-    client.session = FakeSession()
-    client.sock = a
-    client._io = SessionIO(client.session, a)
-    client._outputs = {}
-    yield client
+    yield Connection("fake", 22, FakeSession(), a, None, RLock())
     a.close()
     b.close()
 
 
-def test_reader_reads_again_when_the_other_stream_took_its_data(client):
+def test_reader_reads_again_when_the_other_stream_took_its_data(conn):
     out = ChannelOutput(StolenPacketChannel())
     with gevent.Timeout(5):
-        assert client._read_chunk(out, out.stdout, None) == b"data\n"
+        assert read_chunk(conn, out, out.stdout, None, "fake") == b"data\n"
 
 
-def test_drain_reads_again_when_one_stream_took_the_others_data(client):
+def test_drain_reads_again_when_one_stream_took_the_others_data(conn):
     out = ChannelOutput(StolenPacketChannel())
     with gevent.Timeout(5):
-        client._drain(out, keep_output=True)
+        drain(conn, out, True, "fake")
     assert out.finished
     assert list(out.stdout.pending) == [b"data\n"]

@@ -14,6 +14,7 @@ that resumes exactly where the old one stopped.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from gevent.event import Event
 
 from ...exceptions import Timeout
 from .._lines import LineSplitter
+from ..base_single import host_logging, logged_lines
 from ._errors import map_errors
 
 CHUNK = 256 * 1024
@@ -153,13 +155,12 @@ def iter_lines(
       :mod:`pssh.exceptions`, at the end of the stream.
     """
     lines = pump.splitter.lines
-    log = host_logger.info if host_logger.isEnabledFor(logging.INFO) else None
+    log = host_logging()
     while True:
+        if log:
+            yield from logged_lines(host, _take_all(lines), prefix)
         while lines:
-            line = lines.popleft()
-            if log is not None:
-                log("[%s]%s\t%s", host, prefix, line)
-            yield line
+            yield lines.popleft()
         if pump.done:
             if pump.error is not None:
                 error, pump.error = pump.error, None
@@ -169,6 +170,12 @@ def iter_lines(
             return
         if not pump.wait(timeout):
             raise Timeout("No output from host %s for %s seconds", host, timeout, host=host)
+
+
+def _take_all(lines: deque[str]) -> Iterator[str]:
+    # the lines queued, taken one at a time as they are handed out
+    while lines:
+        yield lines.popleft()
 
 
 class Stdin:

@@ -11,7 +11,6 @@ uses too (:mod:`pssh.clients._copy`), so both copy the same way.
 from __future__ import annotations
 
 import logging
-import os
 import stat
 from typing import Any
 
@@ -37,12 +36,11 @@ from .._copy import (
     check_local_source,
     check_local_target,
     download_tree,
-    list_local_dir,
     local_errors,
     local_file_target,
     remote_join,
     remote_parent,
-    walk_tree,
+    upload_tree,
 )
 from .._remote_names import ListingTooLong, count_entry, decode_name
 from ._errors import map_errors
@@ -233,23 +231,17 @@ class SFTPMixin:
     def _send_tree(
         self, sftp: paramiko.SFTPClient, local_dir: str, remote_dir: str, mode: int
     ) -> None:
-        created = [(remote_dir, mode)] if self._make_dirs(sftp, remote_dir, mode | 0o700) else []
+        def make_dirs(path: str, dir_mode: int) -> bool:
+            return self._make_dirs(sftp, path, dir_mode)
 
-        def listdir(path: str) -> list[Entry]:
-            with local_errors(self.host, "listing local directory"):
-                return list_local_dir(path)
+        def put(src: str, dst: str, file_mode: int) -> None:
+            self._put(sftp, src, dst, file_mode)
 
-        steps = walk_tree(
-            local_dir, remote_dir, listdir, os.path.join, remote_join, os.path.realpath
-        )
-        for step in steps:
-            if not step.is_dir:
-                self._put(sftp, step.source, step.target, step.mode)
-            elif self._make_dirs(sftp, step.target, step.mode | 0o700):
-                created.append((step.target, step.mode))
-        with map_errors(self.host, "setting permissions of remote directories", sftp=True):
-            for path, dir_mode in reversed(created):
+        def set_mode(path: str, dir_mode: int) -> None:
+            with map_errors(self.host, "setting permissions of remote directories", sftp=True):
                 sftp.chmod(path, dir_mode & PERMISSION_BITS)
+
+        upload_tree(self.host, local_dir, remote_dir, mode, make_dirs, make_dirs, put, set_mode)
 
     def copy_remote_file(
         self, remote_file: str, local_file: str, recurse: bool = False, sftp: Any = None

@@ -1,6 +1,6 @@
 """Authentication for the native client: the given key (a path or the key's
 contents), the SSH agent, the configured or default identity files, then the
-password. Every step goes through the client's EAGAIN helper; the failure
+password. Every step waits through the connection (:mod:`._connection`); the failure
 names the host and each method tried with its cause - a key given in memory
 by its fingerprint, never by its contents, and never the password.
 
@@ -15,27 +15,80 @@ from typing import Any
 
 from ssh2.exceptions import SSH2Error
 
-from ..._keys import key_name
-from ...exceptions import AuthenticationException
+from ..._keys import is_paramiko_key, key_name, looks_like_key_text, to_openssh_pem
+from ...exceptions import AuthenticationException, PKeyFileError
+from ._connection import SSHConnection
 from ._errors import describe, map_errors
 
 DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa", "id_dsa", "identity")
 """Key files under ``~/.ssh`` tried when no ``pkey`` is given, in this order."""
 
 
-class AuthMixin:
-    """Authentication methods of :class:`pssh.clients.native.single.SSHClient`."""
+def validate_pkey(pkey: Any) -> Any:
+    """The key as the native client uses it: a path (``~`` expanded, must
+    exist) or the key's contents as ``bytes``. A paramiko key object (from
+    :func:`pssh.utils.load_private_key`, as 1.8.0's docs show) is exported
+    in memory to an OpenSSH private key text, and key text given as a
+    ``str`` is taken as contents; neither is ever written to a file.
 
-    host: str
-    port: int
-    user: str
-    password: str | None
-    pkey: Any
-    allow_agent: bool
-    timeout: float | None
-    session: Any
-    ssh_host_config: Any
-    _eagain: Any  # the client's EAGAIN helper: _eagain(func, *args, timeout=None)
+    :raises: :py:class:`pssh.exceptions.PKeyFileError` - naming a key given
+      in memory by its fingerprint only, never by its contents."""
+    if pkey is None or isinstance(pkey, (bytes, bytearray)):
+        return bytes(pkey) if pkey is not None else None
+    if is_paramiko_key(pkey):
+        try:
+            return to_openssh_pem(pkey)
+        except TypeError as exc:
+            raise PKeyFileError("Cannot use private key: %s", exc) from None
+    if isinstance(pkey, str) and looks_like_key_text(pkey):
+        if "PRIVATE KEY-----" in pkey:
+            return pkey.encode("utf-8")
+        raise PKeyFileError("No such private key file (%s, not a file path)", key_name(pkey))
+    if not isinstance(pkey, (str, os.PathLike)):
+        raise PKeyFileError(
+            "Private key must be a file path, the key's contents or a paramiko key, got %r",
+            type(pkey).__name__,
+        )
+    path = os.path.expanduser(os.fspath(pkey))
+    if not os.path.isfile(path):
+        raise PKeyFileError("No such private key file %s", path)
+    return path
+
+
+class Authenticator:
+    """Authenticates one connection as ``user``.
+
+    :param conn: The connection, handshaken and its host key checked.
+    :param user: User to log in as.
+    :param password: Password, or ``None``.
+    :param pkey: Key file path or key contents (``bytes``), or ``None``.
+    :param allow_agent: Whether the SSH agent may be used.
+    :param host_config: The host's OpenSSH configuration
+      (:class:`pssh._ssh_config.HostConfig`: ``identities_only``, ``identity_files``).
+    """
+
+    def __init__(
+        self,
+        conn: SSHConnection,
+        user: str,
+        password: str | None,
+        pkey: Any,
+        allow_agent: bool,
+        host_config: Any,
+    ) -> None:
+        self.conn = conn
+        self.host = conn.host
+        self.port = conn.port
+        self.timeout = conn.timeout
+        self.session = conn.session
+        self.user = user
+        self.password = password
+        self.pkey = pkey
+        self.allow_agent = allow_agent
+        self.ssh_host_config = host_config
+
+    def _eagain(self, func: Any, *args: Any, timeout: float | None = None) -> Any:
+        return self.conn.eagain(func, *args, timeout=timeout)
 
     def auth(self) -> None:
         """Authenticate: the given key (path or contents), else the SSH agent

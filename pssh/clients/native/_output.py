@@ -7,6 +7,10 @@ so the command can finish. What ``join`` drains is kept (raw bytes) for the
 generators unless output is being consumed, so nothing is lost and a
 generator stopped by a timeout can be replaced by a fresh one that resumes
 exactly where the old one stopped.
+
+The functions below read a channel's streams through the client's connection
+(:class:`~._connection.SSHConnection`): one chunk for a reader, all of it for
+``join``, or what has arrived for an exit status check.
 """
 
 from __future__ import annotations
@@ -16,13 +20,20 @@ from collections.abc import Iterator
 from operator import length_hint
 from typing import Any
 
+from ...exceptions import Timeout
 from .._lines import LineSplitter
+from ._connection import SSHConnection
+from ._errors import map_errors
 
 CHUNK = 128 * 1024
 """Bytes asked of libssh2 per read (and written per call). Reads this size keep
 ssh2-python's read buffer and the chunk's bytes and text below the sizes at
 which glibc maps and unmaps (or trims) memory for each chunk, which at 256 KiB
 cost ~100 page faults per MB read."""
+
+
+POLL_CHUNKS = 16
+"""Most chunks of each stream a non-waiting exit status check takes in."""
 
 
 class StreamState:
@@ -119,26 +130,109 @@ class ChannelOutput:
         )
 
 
-class Stdin:
-    """File-like writer to a command's standard input."""
+def queued(channel: Any) -> bool:
+    """Whether libssh2 already holds data (or the end) of ``channel``'s
+    streams: a read of one stream, or of another channel, takes every packet
+    waiting on the socket into libssh2's queue, so the socket can be empty
+    while there is output to read - waiting on it then could wait forever."""
+    return channel.poll_channel_read(1) > 0 or bool(channel.eof())
 
-    def __init__(self, client: Any, channel: Any, encoding: str = "utf-8") -> None:
-        self._client = client
-        self._channel = channel
+
+def read_chunk(
+    conn: SSHConnection | None,
+    out: ChannelOutput,
+    stream: StreamState,
+    timeout: float | None,
+    host: str,
+) -> bytes:
+    """The next chunk of ``stream`` (of ``out``), waiting at most ``timeout`` seconds for
+    it; ``b''`` at its end or when disconnected (``conn`` is ``None``). While it has
+    nothing, what the other stream has is kept for its reader: a command blocked writing a
+    stream nobody reads yet (stderr, while the user reads stdout to the end) would otherwise
+    never finish the one being read.
+
+    :raises: :py:class:`pssh.exceptions.Timeout` naming ``host``."""
+    if conn is None:
+        return b""
+    other = out.stderr if stream is out.stdout else out.stdout
+
+    def meanwhile() -> bool:
+        if other.done:
+            return False
+        data = conn.try_read(other.read, CHUNK)
+        if data is None:
+            # That read may have taken this stream's data off the socket
+            # into libssh2's queue: then try again rather than wait.
+            return queued(out.channel)
+        other.take(data)
+        return True
+
+    try:
+        with map_errors(host, "reading output"):
+            return conn.read(stream.read, CHUNK, timeout, meanwhile)
+    except Timeout:
+        raise Timeout("No output from host %s for %s seconds", host, timeout, host=host) from None
+
+
+def drain(conn: SSHConnection, out: ChannelOutput, keep_output: bool, host: str) -> None:
+    """Read both streams of ``out`` until the remote side ends them, keeping (or
+    dropping) what arrives, so the remote command never stalls on a full
+    window while we wait for it."""
+    try_read, streams = conn.try_read, (out.stdout, out.stderr)
+    with map_errors(host, "waiting for command to finish"):
+        while not out.finished:
+            progressed = False
+            for stream in streams:
+                if stream.done:
+                    continue
+                data = try_read(stream.read, CHUNK)
+                if data is None:
+                    continue
+                progressed = True
+                if data and not keep_output:
+                    continue
+                stream.take(data)
+            if not progressed and not queued(out.channel):
+                conn.wait()
+
+
+def take_arrived(conn: SSHConnection, out: ChannelOutput, host: str) -> None:
+    """Take what output has arrived for ``out`` (kept for its readers), without waiting."""
+    with map_errors(host, "reading output"):
+        for stream in (out.stdout, out.stderr):
+            for _ in range(POLL_CHUNKS):  # a fast talker is not "finished"
+                if stream.done:
+                    break
+                data = conn.try_read(stream.read, CHUNK)
+                if data is None:
+                    break
+                stream.take(data)
+
+
+class Stdin:
+    """File-like writer to a command's standard input.
+
+    :param commands: The client's commands part (:class:`~._commands.Commands`): its
+      ``write(channel, data)``, ``send_eof(channel)`` and ``host``.
+    """
+
+    def __init__(self, commands: Any, channel: Any, encoding: str = "utf-8") -> None:
+        self.commands = commands
+        self.channel = channel
         self.encoding = encoding
 
     def write(self, data: str | bytes) -> None:
         """Send ``data`` (text is encoded with the command's encoding)."""
         if isinstance(data, str):
             data = data.encode(self.encoding)
-        self._client._write(self._channel, data)
+        self.commands.write(self.channel, data)
 
     def flush(self) -> None:
         """Writes are sent at once; kept for file-like compatibility."""
 
     def close(self) -> None:
         """Send end-of-file: the remote command sees its input end."""
-        self._client._send_eof(self._channel)
+        self.commands.send_eof(self.channel)
 
     def __repr__(self) -> str:
-        return "<Stdin for %s>" % (self._client.host,)
+        return "<Stdin for %s>" % (self.commands.host,)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
@@ -25,9 +25,10 @@ from ssh2.sftp import (
 )
 from ssh2.sftp_handle import SFTPAttributes
 
-from ...exceptions import PSSHError, SFTPIOError, Timeout
+from ...exceptions import PSSHError, SFTPIOError
 from .._copy import PERMISSION_BITS, Entry, LocalTarget, local_errors, remote_parent
 from .._remote_names import ListingTooLong, count_entry, decode_name
+from ._connection import SSHConnection
 from ._errors import map_errors
 
 logger = logging.getLogger(__name__)
@@ -95,58 +96,29 @@ def _mode_attrs(mode: int) -> SFTPAttributes:
     return attrs
 
 
-class TransferIO:
-    """Moving data over a client's session through its shared
-    :class:`~pssh.clients.native._eagain.SessionIO` (so other greenlets on the session are
-    woken properly); a timeout names the host. Channels, SFTP and SCP are opened with the
-    client's ``_open``, which lets one session-level open run at a time."""
-
-    host: str
-    session: Any
-    timeout: float | None
-    _io: Any
-    _open: Callable[..., Any]
-
-    def _send_all(self, write_func: Callable[[bytes], tuple[int, int]], data: bytes) -> None:
-        try:
-            self._io.write(write_func, data, self.timeout)
-        except Timeout as exc:
-            raise self._timed_out() from exc
-
-    def _recv_chunk(self, read_func: Callable[[int], tuple[int, bytes]], size: int) -> bytes:
-        try:
-            return bytes(self._io.read(read_func, size, self.timeout))
-        except Timeout as exc:
-            raise self._timed_out() from exc
-
-    def _timed_out(self) -> Timeout:
-        return Timeout(
-            "Timed out after %s seconds waiting on host %s", self.timeout, self.host, host=self.host
-        )
-
-
 class RemoteFS:
     """The remote file system of one client through one SFTP session.
 
     Paths are ``str``; they go to the server encoded with ``encoding`` (undecodable bytes
     round-trip through ``surrogateescape``).
 
-    :param client: the native :class:`~pssh.clients.native.single.SSHClient`.
-    :param sftp: an SFTP session of that client (:py:class:`ssh2.sftp.SFTP`).
+    :param conn: the client's connection (:class:`~._connection.SSHConnection`): its waits
+      and its ``timeout``, which limits every request and chunk.
+    :param sftp: an SFTP session on that connection (:py:class:`ssh2.sftp.SFTP`).
     :param encoding: encoding of remote paths.
     """
 
-    def __init__(self, client: Any, sftp: Any, encoding: str = "utf-8") -> None:
-        self.client = client
+    def __init__(self, conn: SSHConnection, sftp: Any, encoding: str = "utf-8") -> None:
+        self.conn = conn
         self.sftp = sftp
-        self.host: str = client.host
+        self.host: str = conn.host
         self.encoding = encoding
 
     def _raw(self, path: str) -> bytes:
         return path.encode(self.encoding, "surrogateescape")
 
     def _call(self, func: Any, *args: Any) -> Any:
-        return self.client._eagain(func, *args, timeout=self.client.timeout)
+        return self.conn.eagain(func, *args, timeout=self.conn.timeout)
 
     @contextmanager
     def errors(self, what: str, path: str) -> Iterator[None]:
@@ -338,7 +310,7 @@ class RemoteFS:
             logger.warning(
                 "Could not set permissions of %s on host %s to %o", remote_file, self.host, mode
             )
-        send_all, write = self.client._send_all, handle.write
+        send_all, write = self.conn.send_all, handle.write
         with self.errors("writing remote file", remote_file):
             while True:
                 with local_errors(self.host, "reading local file"):
@@ -385,7 +357,7 @@ class RemoteFS:
             self._close(handle, remote_file, raise_errors=False)
 
     def _read_into(self, handle: Any, remote_file: str, target: BinaryIO) -> None:
-        recv_chunk, read = self.client._recv_chunk, handle.read
+        recv_chunk, read = self.conn.recv, handle.read
         with self.errors("reading remote file", remote_file):
             while True:
                 data = recv_chunk(read, SFTP_READ_CHUNK)

@@ -6,50 +6,67 @@ directory before what it holds, copies files one at a time over the client's ses
 gives the directories it created their source's permission bits at the end (so a read-only
 directory can still be filled first). Remote directories are always listed and created
 through SFTP, also for SCP, which has no way to do either.
+
+:class:`SFTPTransfers` is the SFTP part of the native client; :class:`~._scp.SCPTransfers`
+its SCP part, which uses this one for directories. Both work on the client's current
+:class:`~._connection.SSHConnection`, given with :meth:`attach`.
 """
 
 from __future__ import annotations
 
-import os
 import stat
 from collections.abc import Callable
 from typing import Any
 
 from ...exceptions import SessionError, SFTPError, Timeout
 from .._copy import (
-    Entry,
-    LocalTarget,
     check_local_source,
     check_local_target,
     download_tree,
-    list_local_dir,
-    local_errors,
     local_file_target,
     remote_join,
-    walk_tree,
+    upload_tree,
 )
+from ._connection import SSHConnection
 from ._errors import map_errors
-from ._scp import SCPMixin
 from ._sftp import FX_NO_SUCH_FILE, RemoteFS, remote_error
 
 CopyFunc = Callable[[str, str, int], None]
 
 
-class TransferMixin(SCPMixin):
-    """SFTP and SCP methods of the native single host client."""
+class SFTPTransfers:
+    """SFTP methods of the native single host client.
 
-    _require_session: Callable[[], None]
+    :param host: Host name, for messages.
+    """
 
-    def _make_sftp(self) -> Any:
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.conn: SSHConnection | None = None
+
+    def attach(self, conn: SSHConnection | None) -> None:
+        """Work on ``conn`` from now on (``None``: disconnected)."""
+        self.conn = conn
+
+    def connection(self) -> SSHConnection:
+        """The current connection.
+
+        :raises: :py:class:`pssh.exceptions.SessionError` when disconnected."""
+        conn = self.conn
+        if conn is None:
+            raise SessionError("Client for host %s is disconnected", self.host, host=self.host)
+        return conn
+
+    def make_sftp(self) -> Any:
         """A new SFTP session on this client's SSH session.
 
         :raises: :py:class:`pssh.exceptions.SFTPError` when the server refuses SFTP.
         :rtype: :py:class:`ssh2.sftp.SFTP`
         """
-        self._require_session()
+        conn = self.connection()
         try:
             with map_errors(self.host, "starting SFTP session", sftp=True):
-                return self._open(self.session.sftp_init)
+                return conn.open(conn.session.sftp_init)
         except SessionError as exc:
             raise SFTPError(
                 "Error starting SFTP session on host %s - %s", self.host, exc.__cause__ or exc,
@@ -59,12 +76,13 @@ class TransferMixin(SCPMixin):
             # libssh2 keeps waiting when the server's SFTP process dies before answering.
             raise SFTPError(
                 "Error starting SFTP session on host %s - no answer within %s seconds "
-                "(is SFTP working on the server?)", self.host, self.timeout, host=self.host,
+                "(is SFTP working on the server?)", self.host, conn.timeout, host=self.host,
             ) from exc  # fmt: skip
 
-    def _fs(self, sftp: Any, encoding: str = "utf-8") -> RemoteFS:
-        self._require_session()
-        return RemoteFS(self, sftp if sftp is not None else self._make_sftp(), encoding)
+    def fs(self, sftp: Any, encoding: str = "utf-8") -> RemoteFS:
+        """The remote file system through ``sftp``, or a new SFTP session when ``None``."""
+        conn = self.connection()
+        return RemoteFS(conn, sftp if sftp is not None else self.make_sftp(), encoding)
 
     def mkdir(self, sftp: Any, directory: str, _parent_path: str | None = None) -> None:
         """Make directory via SFTP channel.
@@ -85,7 +103,7 @@ class TransferMixin(SCPMixin):
         """
         if _parent_path:
             directory = remote_join(_parent_path, directory)
-        self._fs(sftp).make_dirs(directory)
+        self.fs(sftp).make_dirs(directory)
 
     # -- SFTP -----------------------------------------------------------------
 
@@ -122,13 +140,13 @@ class TransferMixin(SCPMixin):
         :raises: :py:class:`OSError` on local OS errors like permission denied
         """
         st = check_local_source(local_file, recurse, self.host)
-        fs = self._fs(sftp)
+        fs = self.fs(sftp)
         if stat.S_ISDIR(st.st_mode):
 
             def put(src: str, dst: str, mode: int) -> None:
                 fs.put(src, dst, mode, make_parents=False)
 
-            self._send_tree(fs, local_file, remote_file, st.st_mode, put)
+            self.send_tree(fs, local_file, remote_file, st.st_mode, put)
         else:
             fs.put(local_file, remote_file, st.st_mode, make_parents=_dir is None)
 
@@ -172,7 +190,7 @@ class TransferMixin(SCPMixin):
         :raises: :py:class:`IOError` on local file IO errors
         :raises: :py:class:`OSError` on local OS errors like permission denied
         """
-        fs = self._fs(sftp, encoding)
+        fs = self.fs(sftp, encoding)
         attrs = fs.stat(remote_file)
         if attrs is None:
             raise remote_error(
@@ -191,131 +209,12 @@ class TransferMixin(SCPMixin):
         check_local_target(local_file, self.host)
         fs.get(remote_file, local_file_target(local_file, self.host), attrs.permissions)
 
-    # -- SCP ------------------------------------------------------------------
-
-    def scp_send(
-        self, local_file: str, remote_file: str, recurse: bool = False, sftp: Any = None
-    ) -> None:
-        """Copy local file to host via SCP.
-
-        Note - Directories are created via SFTP when ``recurse`` is enabled - SCP lacks
-        directory create support. Enabling recursion therefore involves creating an extra SFTP
-        channel and requires SFTP support on the server. A missing parent directory of a
-        single file is created the same way.
-
-        File modes and times are kept. A ``remote_file`` that is an existing directory
-        receives the file inside it, as OpenSSH's ``scp -t`` does. The remote scp creates a
-        new file with the local file's mode from its first byte (an existing file keeps its
-        own mode, as with OpenSSH's ``scp``).
-
-        :param local_file: Local filepath to copy to remote host
-        :type local_file: str
-        :param remote_file: Remote filepath on remote host to copy file to
-        :type remote_file: str
-        :param recurse: Whether or not to descend into directories recursively.
-        :type recurse: bool
-        :param sftp: (Optional) SFTP session for creating directories.
-        :type sftp: :py:class:`ssh2.sftp.SFTP`
-
-        :raises: :py:class:`ValueError` when a directory is supplied to ``local_file`` and
-          ``recurse`` is not set
-        :raises: :py:class:`pssh.exceptions.SCPError` on errors copying the file, naming host
-          and path
-        :raises: :py:class:`pss.exceptions.SFTPError` on SFTP initialisation errors
-        :raises: :py:class:`pssh.exceptions.SFTPIOError` on errors creating directories
-        :raises: :py:class:`IOError` on local file IO errors
-        :raises: :py:class:`OSError` on local OS errors like permission denied
-        """
-        st = check_local_source(local_file, recurse, self.host)
-        self._require_session()
-        if not stat.S_ISDIR(st.st_mode):
-            self._scp_put(local_file, remote_file, st, sftp)
-            return
-        fs = self._fs(sftp)
-
-        def put(src: str, dst: str, mode: int) -> None:
-            with local_errors(self.host, "reading local file"):
-                src_st = os.stat(src)
-            self._scp_put(src, dst, src_st, fs.sftp)
-
-        self._send_tree(fs, local_file, remote_file, st.st_mode, put)
-
-    def scp_recv(
-        self,
-        remote_file: str,
-        local_file: str,
-        recurse: bool = False,
-        sftp: Any = None,
-        encoding: str = "utf-8",
-    ) -> None:
-        """Copy remote file to local host via SCP.
-
-        Note - Remote directory listings are gathered via SFTP when ``recurse`` is enabled -
-        SCP lacks directory list support. Enabling recursion therefore involves creating an
-        extra SFTP channel and requires SFTP support on the server.
-
-        Missing local directories are created and the file's mode is kept. Exactly the size
-        the remote scp announced is read into a temp file next to ``local_file``, renamed to
-        it once complete: a failed or interrupted copy never leaves a partial ``local_file``.
-
-        The mode kept is ``remote mode & 0o777 & ~umask`` (never setuid, setgid or sticky);
-        the file name the remote scp announces is never used. Recursive copies check remote
-        names and never follow a local symbolic link as
-        :py:meth:`copy_remote_file` does. See :doc:`/security`.
-
-        :param remote_file: Remote filepath to copy from
-        :type remote_file: str
-        :param local_file: Local filepath where file(s) will be copied to
-        :type local_file: str
-        :param recurse: Whether or not to recursively copy directories
-        :type recurse: bool
-        :param sftp: (Optional) SFTP session for listing directories.
-        :type sftp: :py:class:`ssh2.sftp.SFTP`
-        :param encoding: Encoding to use for file paths when recursion is enabled.
-        :type encoding: str
-
-        :raises: :py:class:`pssh.exceptions.SCPError` when a directory is supplied to
-          ``remote_file`` and ``recurse`` is not set.
-        :raises: :py:class:`pssh.exceptions.SCPError` on errors copying file, naming host,
-          path and (when SFTP can tell) the reason.
-        :raises: :py:class:`IOError` on local file IO errors.
-        :raises: :py:class:`OSError` on local OS errors like permission denied.
-        """
-        self._require_session()
-        if recurse:
-            fs = self._fs(sftp, encoding)
-            attrs = fs.stat(remote_file)
-            if attrs is not None and stat.S_ISDIR(attrs.permissions):
-
-                def get(src: str, local: LocalTarget, mode: int) -> None:
-                    self._scp_get(src, local, encoding, fs.sftp)
-
-                download_tree(self.host, remote_file, local_file, attrs.permissions, fs.listdir,
-                              fs.realpath, get)  # fmt: skip
-                return
-            sftp = fs.sftp
-        check_local_target(local_file, self.host)
-        self._scp_get(remote_file, local_file_target(local_file, self.host), encoding, sftp)
-
     # -- recursion ------------------------------------------------------------
 
-    def _list_local(self, path: str) -> list[Entry]:
-        with local_errors(self.host, "listing local directory"):
-            return list_local_dir(path)
-
-    def _send_tree(
+    def send_tree(
         self, fs: RemoteFS, local_dir: str, remote_dir: str, mode: int, put: CopyFunc
     ) -> None:
-        created = []
-        if fs.make_dirs(remote_dir, mode | 0o700):
-            created.append((remote_dir, mode))
-        steps = walk_tree(
-            local_dir, remote_dir, self._list_local, os.path.join, remote_join, os.path.realpath
-        )
-        for step in steps:
-            if not step.is_dir:
-                put(step.source, step.target, step.mode)
-            elif fs.make_dir(step.target, step.mode | 0o700):
-                created.append((step.target, step.mode))
-        for path, dir_mode in reversed(created):
-            fs.set_mode(path, dir_mode)
+        """Copy the contents of ``local_dir`` into ``remote_dir`` (made with ``mode``),
+        creating directories through ``fs`` and each file with ``put(src, dst, mode)``."""
+        upload_tree(self.host, local_dir, remote_dir, mode, fs.make_dirs, fs.make_dir, put,
+                    fs.set_mode)  # fmt: skip

@@ -7,32 +7,20 @@ clients: handshakes, authentications and reads of many hosts overlap.
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
 import socket
-import weakref
-from collections.abc import Iterator
 from typing import Any
 
 from gevent import Timeout as GTimeout
 from gevent.lock import RLock
 from ssh2.exceptions import SSH2Error
-from ssh2.session import (
-    LIBSSH2_METHOD_CRYPT_CS,
-    LIBSSH2_METHOD_CRYPT_SC,
-    LIBSSH2_METHOD_HOSTKEY,
-    LIBSSH2_METHOD_KEX,
-    Session,
-)
+from ssh2.session import LIBSSH2_METHOD_HOSTKEY, Session
 
-from ..._keys import is_paramiko_key, key_name, looks_like_key_text, to_openssh_pem
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
     AuthenticationException,
     ConnectionErrorException,
     HostKeyError,
-    PKeyFileError,
     SessionError,
     Timeout,
     UnknownHostException,
@@ -46,104 +34,30 @@ from .._host_keys import (
     load_ssh_config,
     lookup,
 )
-from .._lines import bomless, codec_name
 from .._proxy_command import proxy_command
 from .._sock import open_socket
 from .._warn_once import warn_once
-from ..base_single import BaseSSHClient, Holders, make_command
-from ._auth import AuthMixin
-from ._eagain import SessionIO, eagain, is_eagain
+from ..base_single import BaseSSHClient, delegate
+from ._auth import Authenticator
+from ._auth import validate_pkey as _validate_pkey
+from ._commands import Commands
+from ._connection import Connection
+from ._connection import prefer_modern_algorithms as _prefer_modern_algorithms
+from ._eagain import eagain
 from ._errors import map_errors
 from ._keepalive import start_keepalive
-from ._output import CHUNK, ChannelOutput, Stdin, StreamState
-from ._transfer import TransferMixin
+from ._output import ChannelOutput
+from ._scp import SCPTransfers
+from ._transfer import SFTPTransfers
 
 logger = logging.getLogger(__name__)
 host_logger = logging.getLogger("pssh.host_logger")
-
-_POLL_CHUNKS = 16  # most output a non-waiting exit status check takes in, per stream
 
 # as in 1.8.0, except failed authentication: a retry only costs time and lockouts
 _RETRY_ON = (UnknownHostException, ConnectionErrorException, Timeout, SessionError)
 
 
-# Algorithms offered, best first. AES-GCM has hardware support on today's CPUs
-# (twice chacha20's throughput here, at half the CPU); CBC, arcfour, 3DES and
-# SHA-1 key exchanges are not offered at all.
-_CIPHERS = (
-    "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,"
-    "chacha20-poly1305@openssh.com"
-)
-_KEX = (
-    "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
-    "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
-    "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
-)
-
-
-def _prefer_modern_algorithms(session: Any) -> None:
-    for method, pref in (
-        (LIBSSH2_METHOD_CRYPT_CS, _CIPHERS),
-        (LIBSSH2_METHOD_CRYPT_SC, _CIPHERS),
-        (LIBSSH2_METHOD_KEX, _KEX),
-    ):
-        session.method_pref(method, pref)
-
-
-def _queued(channel: Any) -> bool:
-    """Whether libssh2 already holds data (or the end) of ``channel``'s
-    streams: a read of one stream, or of another channel, takes every packet
-    waiting on the socket into libssh2's queue, so the socket can be empty
-    while there is output to read - waiting on it then could wait forever."""
-    return channel.poll_channel_read(1) > 0 or bool(channel.eof())
-
-
-def _validate_pkey(pkey: Any) -> Any:
-    """The key as the native client uses it: a path (``~`` expanded, must
-    exist) or the key's contents as ``bytes``. A paramiko key object (from
-    :func:`pssh.utils.load_private_key`, as 1.8.0's docs show) is exported
-    in memory to an OpenSSH private key text, and key text given as a
-    ``str`` is taken as contents; neither is ever written to a file.
-
-    :raises: :py:class:`pssh.exceptions.PKeyFileError` - naming a key given
-      in memory by its fingerprint only, never by its contents."""
-    if pkey is None or isinstance(pkey, (bytes, bytearray)):
-        return bytes(pkey) if pkey is not None else None
-    if is_paramiko_key(pkey):
-        try:
-            return to_openssh_pem(pkey)
-        except TypeError as exc:
-            raise PKeyFileError("Cannot use private key: %s", exc) from None
-    if isinstance(pkey, str) and looks_like_key_text(pkey):
-        if "PRIVATE KEY-----" in pkey:
-            return pkey.encode("utf-8")
-        raise PKeyFileError("No such private key file (%s, not a file path)", key_name(pkey))
-    if not isinstance(pkey, (str, os.PathLike)):
-        raise PKeyFileError(
-            "Private key must be a file path, the key's contents or a paramiko key, got %r",
-            type(pkey).__name__,
-        )
-    path = os.path.expanduser(os.fspath(pkey))
-    if not os.path.isfile(path):
-        raise PKeyFileError("No such private key file %s", path)
-    return path
-
-
-def _output_dropped(client_ref: Any, out: ChannelOutput) -> None:
-    """Every generator (and the stdin) of a command is gone: forget its
-    output; a channel not yet closed is closed by the client before it next
-    opens one (never here: this runs from the garbage collector, possibly in
-    the middle of another libssh2 call)."""
-    client = client_ref()
-    if client is None:
-        return
-    if client._outputs.get(id(out.channel)) is out:
-        del client._outputs[id(out.channel)]
-    if not out.closed and client.session is not None:
-        client._dropped.append(out.channel)
-
-
-class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
+class SSHClient(BaseSSHClient):
     """ssh2-python (libssh2) based non-blocking SSH client.
 
     :param host: Host name or IP to connect to.
@@ -305,7 +219,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             self._agent_forwarded = False
             _prefer_modern_algorithms(self.session)
             self._prefer_host_key_algorithms()
-            self._io = SessionIO(self.session, self.sock)
+            self._connected()
             with map_errors(self.host, "performing SSH handshake", port=self.port):
                 self._eagain(self.session.handshake, self.sock, timeout=self._connect_timeout)
             self._check_host_key()
@@ -372,7 +286,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
             self._proxy_command.stop()
         self.sock = None
         self.session = None
-        self._io = None
+        self._attach(None)
 
     def disconnect(self) -> None:
         """Disconnect session, close socket if needed."""
@@ -399,54 +313,81 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
     def __exit__(self, *exc_info: Any) -> None:
         self.disconnect()
 
-    # -- waiting ----------------------------------------------------------
+    # -- parts ------------------------------------------------------------
+
+    # Made at the first connection (see _connected), kept across reconnects.
+    connection: Connection | None = None
+    """The live connection (:class:`pssh.clients.native._connection.Connection`), or ``None``."""
+    commands: Commands
+    """Commands and their output (:class:`pssh.clients.native._commands.Commands`)."""
+    sftp_transfers: SFTPTransfers
+    """SFTP copies (:class:`pssh.clients.native._transfer.SFTPTransfers`)."""
+    scp_transfers: SCPTransfers
+    """SCP copies (:class:`pssh.clients.native._scp.SCPTransfers`)."""
+
+    def _connected(self) -> None:
+        # A new session and socket, about to handshake: hand them to every part.
+        if "commands" not in self.__dict__:
+            self.commands = Commands(self.host, self.open_session, self._outputs, self._dropped)
+            self.sftp_transfers = SFTPTransfers(self.host)
+            self.scp_transfers = SCPTransfers(self.host, self.sftp_transfers)
+        self._attach(
+            Connection(self.host, self.port, self.session, self.sock, self.timeout, self._open_lock)
+        )
+
+    def _attach(self, conn: Connection | None) -> None:
+        self.connection = conn
+        if "commands" in self.__dict__:
+            self.commands.attach(conn)
+            self.sftp_transfers.attach(conn)
+            self.scp_transfers.attach(conn)
 
     def _eagain(self, func: Any, *args: Any, timeout: float | None = None) -> Any:
-        try:
-            return self._io.eagain(func, *args, timeout=timeout)
-        except Timeout as exc:
-            raise Timeout(
-                "Timed out on host %s:%s - %s",
-                self.host,
-                self.port,
-                "no reply within %s seconds" % timeout,
-                host=self.host,
-            ) from exc
+        return self._live().eagain(func, *args, timeout=timeout)  # the handshake's wait
 
-    def _open(self, func: Any, *args: Any) -> Any:
-        """Run one of libssh2's session-level openers (a channel, SFTP, SCP,
-        a direct-tcpip forward) to completion. libssh2 keeps the state of an
-        open in progress per session, not per caller, so greenlets sharing
-        this client take turns (else two callers get the same channel)."""
-        with self._open_lock:
-            return self._eagain(func, *args, timeout=self.timeout)
-
-    def _require_session(self) -> None:
-        if self.session is None:
+    def _live(self) -> Connection:
+        conn = self.connection
+        if conn is None:
             raise SessionError("Client for host %s is disconnected", self.host, host=self.host)
+        return conn
 
-    # -- channels and commands --------------------------------------------
+    def auth(self) -> None:
+        """Authenticate: the given key (path or contents), else the SSH agent
+        (unless ``IdentitiesOnly`` is set in the OpenSSH config) and the
+        config's ``IdentityFile`` files or, when none is configured, the
+        default identities under ``~/.ssh``; then the password, if one was
+        given.
+
+        :raises: :py:class:`pssh.exceptions.AuthenticationException` when
+          no method succeeds, naming the methods tried.
+        """
+        Authenticator(
+            self._live(), self.user, self.password, self.pkey, self.allow_agent,
+            self.ssh_host_config,
+        ).auth()  # fmt: skip
+
+    # -- channels ---------------------------------------------------------
 
     def open_session(self) -> Any:
         """Open new channel from session.
 
         :rtype: :py:class:`ssh2.channel.Channel`
         """
-        self._require_session()
+        conn = self._live()
         with self._open_lock:
-            self._close_dropped()
+            self.commands.close_dropped()
             try:
                 try:
                     with map_errors(self.host, "opening a channel"):
-                        channel = self._open(self.session.open_session)
+                        channel = conn.open(conn.session.open_session)
                 except SessionError:
                     # Refused (MaxSessions) while channels of dropped output
                     # are still closing: wait for them, then try once more.
-                    if not self._dropped:
+                    if not self.commands.dropped:
                         raise
-                    self._close_dropped(wait=True)
+                    self.commands.close_dropped(wait=True)
                     with map_errors(self.host, "opening a channel"):
-                        channel = self._open(self.session.open_session)
+                        channel = conn.open(conn.session.open_session)
             except ConnectionErrorException as exc:
                 # The session is dead (server gone): as 1.8.0 did, say so
                 # with SessionError, and forget the session so that the
@@ -468,381 +409,19 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
                 )  # fmt: skip
         return channel
 
-    def _close_dropped(self, wait: bool = False) -> None:
-        """Close the channels of commands whose output the user dropped
-        (every generator gone) before it ended, so that they do not count
-        against the server's ``MaxSessions``. A finished command's channel is
-        closed completely; a running one is sent our close without waiting
-        (the server closes it when the command exits), and checked again
-        next time - or, with ``wait``, waited for (``timeout``, else 10
-        seconds, each)."""
-        dropped, self._dropped = self._dropped, []
-        if self.session is None:
-            return
-        for channel in dropped:
-            try:
-                with map_errors(self.host, "closing a dropped channel"):
-                    for read in (channel.read, channel.read_stderr):
-                        while self._io.try_read(read, CHUNK):  # output nobody will read
-                            pass
-                    if wait or channel.eof():
-                        self._eagain(channel.close, timeout=self.timeout or 10)
-                        continue
-                    if is_eagain(self._io.call(channel.close)):
-                        self._dropped.append(channel)  # not closed by the server yet
-            except Timeout:
-                self._dropped.append(channel)  # still running: next time
-            except (SessionError, ConnectionErrorException) as exc:
-                logger.debug("Could not close a dropped channel on %s: %s", self.host, exc)
-
-    def execute(self, cmd: str, use_pty: bool = False, channel: Any = None) -> Any:
-        """Execute command on remote server.
-
-        :param cmd: Command to execute.
-        :type cmd: str
-        :param use_pty: Whether or not to obtain a PTY on the channel.
-        :type use_pty: bool
-        :param channel: Use provided channel for execute rather than creating
-          a new one.
-        :type channel: :py:class:`ssh2.channel.Channel`
-        :rtype: :py:class:`ssh2.channel.Channel`
-        """
-        channel = self.open_session() if channel is None else channel
-        with map_errors(self.host, "executing command"):
-            if use_pty:
-                self._eagain(channel.pty, timeout=self.timeout)
-            self._eagain(channel.execute, cmd, timeout=self.timeout)
-        return channel
-
-    def run_command(
-        self,
-        command: str,
-        sudo: bool = False,
-        user: str | None = None,
-        use_pty: bool = False,
-        shell: str | None = None,
-        encoding: str = "utf-8",
-        timeout: float | None = None,
-        *,
-        max_line_length: int | None = None,
-    ) -> tuple[Any, str, Iterator[str], Iterator[str], Stdin]:
-        """Run remote command.
-
-        :param command: Command to run.
-        :type command: str
-        :param sudo: Run command via sudo as super-user.
-        :type sudo: bool
-        :param user: Run command as user via sudo
-        :type user: str
-        :param use_pty: Whether or not to obtain a PTY on the channel.
-        :type use_pty: bool
-        :param shell: (Optional) Override shell to use to run command with.
-          Defaults to login user's defined shell. Use the shell's command
-          syntax, eg `shell='bash -c'` or `shell='zsh -c'`.
-        :type shell: str
-        :param encoding: Encoding to use for output. Must be valid
-          `Python codec <https://docs.python.org/library/codecs.html>`_
-        :type encoding: str
-        :param timeout: (Optional) Seconds without output after which reading
-          stdout or stderr raises :py:class:`pssh.exceptions.Timeout`.
-        :type timeout: float
-        :param max_line_length: (Optional, keyword only) Longest line, in
-          characters, handed out whole; a longer line comes as several lines
-          of this length, so that output without newlines cannot fill memory.
-          Defaults to :data:`pssh.clients._lines.MAX_LINE_LENGTH` (64 MiB).
-        :type max_line_length: int
-
-        When both ``stdout`` and ``stderr`` have been read to their end, the
-        command has finished: its channel is closed and its exit code is
-        available (:py:meth:`get_exit_status`). Output that is dropped
-        unread (every generator gone) closes its channel too.
-
-        :rtype: (channel, host, stdout, stderr, stdin) tuple.
-        """
-        codec_name(encoding)  # an unknown codec fails here, before anything runs
-        channel = self.execute(make_command(command, sudo, user, shell), use_pty=use_pty)
-        out = ChannelOutput(channel, encoding, timeout, max_line_length)
-        self._outputs[id(channel)] = out
-        out.holders = Holders(functools.partial(_output_dropped, weakref.ref(self), out))
-        stdout = out.holders.hold(self._iter_lines(out, out.stdout, timeout))
-        stderr = out.holders.hold(self._iter_lines(out, out.stderr, timeout))
-        stdin = out.holders.hold(Stdin(self, channel, encoding))
-        return channel, self.host, stdout, stderr, stdin
-
-    def _lookup(self, channel: Any) -> ChannelOutput | None:
-        out = self._outputs.get(id(channel))
-        return out if out is not None and out.channel is channel else None
-
-    def _output_of(self, channel: Any, encoding: str | None = None) -> ChannelOutput:
-        """The output state of ``channel``; for a channel not started by
-        :py:meth:`run_command` (:py:meth:`execute`), made here, reading
-        ``encoding`` lines (``None``: bytes)."""
-        out = self._lookup(channel)
-        if out is None:
-            out = self._outputs[id(channel)] = ChannelOutput(channel, encoding)
-        return out
-
-    def output_streams(
-        self, channel: Any, timeout: float | None = None, *, keep_timeout: bool = True
-    ) -> tuple[Iterator[str], Iterator[str]]:
-        """Fresh stdout and stderr line generators for ``channel``, resuming
-        where earlier ones stopped (used to restart output after a timeout).
-
-        :param timeout: Read timeout of the new generators; ``None`` keeps the
-          command's own when ``keep_timeout``, else means no timeout.
-        """
-        out = self._output_of(channel, "utf-8")
-        if timeout is None and keep_timeout:
-            timeout = out.timeout
-        stdout = self._text_lines(out, out.stdout, timeout)
-        stderr = self._text_lines(out, out.stderr, timeout)
-        if out.holders is not None:
-            out.holders.hold(stdout)
-            out.holders.hold(stderr)
-        return stdout, stderr
-
-    def _text_lines(
-        self, out: ChannelOutput, stream: StreamState, timeout: float | None
-    ) -> Iterator[str]:
-        lines = self._iter_lines(out, stream, timeout)
-        if out.encoding is None:  # a channel read as bytes so far
-            return (line.decode("utf-8", "replace") for line in lines)
-        return lines
-
-    def _byte_lines(
-        self, out: ChannelOutput, stream: StreamState, timeout: float | None
-    ) -> Iterator[bytes]:
-        lines = self._iter_lines(out, stream, timeout)
-        if out.encoding is not None:  # a command's channel: lines were decoded
-            codec = bomless(out.encoding)
-            return (line.encode(codec) for line in lines)
-        return lines
-
-    def read_output(self, channel: Any, timeout: float | None = None) -> Iterator[bytes]:
-        """Read standard output buffer from channel.
-
-        A generator of the output's lines as ``bytes``, without their line
-        endings, as 1.8.0 gave them: decode them with
-        :py:meth:`read_output_buffer`. For a channel of :py:meth:`run_command`
-        the lines are its decoded lines encoded again with its encoding.
-
-        :param channel: Channel to read output from.
-        :type channel: :py:class:`ssh2.channel.Channel`
-        :param timeout: Seconds without output before
-          :py:class:`pssh.exceptions.Timeout` is raised.
-        """
-        out = self._output_of(channel)
-        return self._byte_lines(out, out.stdout, timeout)
-
-    def read_stderr(self, channel: Any, timeout: float | None = None) -> Iterator[bytes]:
-        """Read standard error buffer from channel: lines as ``bytes``, as
-        :py:meth:`read_output`.
-
-        :param channel: Channel to read output from.
-        :type channel: :py:class:`ssh2.channel.Channel`
-        """
-        out = self._output_of(channel)
-        return self._byte_lines(out, out.stderr, timeout)
-
-    def _iter_lines(
-        self, out: ChannelOutput, stream: StreamState, timeout: float | None
-    ) -> Iterator[Any]:
-        # One chunk's lines at a time through the stream's shared iterator:
-        # ``yield from`` hands each line out without running any bytecode here.
-        host = self.host
-        log = host_logger.info if host_logger.isEnabledFor(logging.INFO) else None
-        while True:
-            lines = stream.current
-            if lines is not None:
-                if log is None:
-                    yield from lines
-                else:
-                    for line in lines:
-                        log("[%s]\t%s", host, line)
-                        yield line
-                if stream.current is lines:
-                    stream.current = None
-                continue
-            if stream.next_lines():
-                continue
-            if stream.closed:
-                self._complete(out, timeout)
-                self._release(out)
-                return
-            stream.take(self._read_chunk(out, stream, timeout))
-
-    def _read_chunk(self, out: ChannelOutput, stream: StreamState, timeout: float | None) -> bytes:
-        """The next chunk of ``stream``. While it has nothing, what the other
-        stream has is kept for its reader: a command blocked writing a stream
-        nobody reads yet (stderr, while the user reads stdout to the end)
-        would otherwise never finish the one being read."""
-        if self.session is None:
-            return b""
-        other = out.stderr if stream is out.stdout else out.stdout
-
-        def meanwhile() -> bool:
-            if other.done:
-                return False
-            data = self._io.try_read(other.read, CHUNK)
-            if data is None:
-                # That read may have taken this stream's data off the socket
-                # into libssh2's queue: then try again rather than wait.
-                return _queued(out.channel)
-            other.take(data)
-            return True
-
-        try:
-            with map_errors(self.host, "reading output"):
-                return self._io.read(stream.read, CHUNK, timeout, meanwhile)
-        except Timeout:
-            raise Timeout(
-                "No output from host %s for %s seconds", self.host, timeout, host=self.host
-            ) from None
-
-    def _write(self, channel: Any, data: bytes) -> None:
-        with map_errors(self.host, "writing to stdin"):
-            for start in range(0, len(data), CHUNK):
-                self._io.write(channel.write, data[start : start + CHUNK])
-
-    def _send_eof(self, channel: Any) -> None:
-        out = self._lookup(channel)
-        if out is not None and (out.closed or out.closing):
-            return  # the command has ended: closing its channel sends EOF
-        with map_errors(self.host, "closing stdin"):
-            self._eagain(channel.send_eof)
-
-    # -- completion -------------------------------------------------------
-
-    def _complete(self, out: ChannelOutput, timeout: float | None) -> None:
-        """A stream was read to its end, which is the channel's end: finish
-        the command (what is left of the other stream is kept for its
-        reader), close the channel and keep its exit status, so that reading
-        output is all a caller needs to do before asking for the exit code.
-        A command that ended its output but not itself within ``timeout``
-        keeps running; its exit code comes later."""
-        if out.closed or self.session is None:
-            return
-        out.closing = True
-        try:
-            self._finish(out.channel, keep_output=True, timeout=timeout)
-        except Timeout:
-            logger.debug("Command on %s ended its output but is still running", self.host)
-        finally:
-            out.closing = False
-
-    def wait_finished(self, channel: Any, timeout: float | None = None) -> None:
-        """Wait for EOF from channel and close channel.
-
-        Used to wait for remote command completion and be able to gather
-        exit code. Output not yet read is kept for the output generators.
-
-        :param channel: The channel to use.
-        :type channel: :py:class:`ssh2.channel.Channel`
-        :param timeout: Seconds to wait at most.
-        :raises: :py:class:`pssh.exceptions.Timeout` when the command has not
-          finished within ``timeout`` seconds.
-        """
-        self._finish(channel, keep_output=True, timeout=timeout)
-
-    def _finish(self, channel: Any, keep_output: bool, timeout: float | None) -> None:
-        if channel is None or self.session is None:
-            return
-        out = self._output_of(channel)
-        expired = Timeout(
-            "Command on host %s still running after %s seconds", self.host, timeout, host=self.host
-        )
-        with GTimeout(timeout, expired):
-            self._drain(out, keep_output)
-            self.close_channel(channel)
-
-    def _drain(self, out: ChannelOutput, keep_output: bool) -> None:
-        """Read both streams until the remote side ends them, keeping (or
-        dropping) what arrives, so the remote command never stalls on a full
-        window while we wait for it."""
-        streams = (out.stdout, out.stderr)
-        with map_errors(self.host, "waiting for command to finish"):
-            while not out.finished:
-                progressed = False
-                for stream in streams:
-                    if stream.done:
-                        continue
-                    data = self._io.try_read(stream.read, CHUNK)
-                    if data is None:
-                        continue
-                    progressed = True
-                    if data and not keep_output:
-                        continue
-                    stream.take(data)
-                if not progressed and not _queued(out.channel):
-                    self._io.wait()
-
-    def close_channel(self, channel: Any) -> None:
-        """Close channel: the remote side sees its end; with a PTY, the
-        running command is terminated.
-
-        :param channel: The channel to close.
-        :type channel: :py:class:`ssh2.channel.Channel`
-        """
-        if self.session is None:
-            return
-        with map_errors(self.host, "closing channel"):
-            self._eagain(channel.close)
-            if channel.eof():
-                # libssh2 can wait for the remote close only after its EOF;
-                # a command still running is left to the server to end.
-                self._eagain(channel.wait_closed)
-        out = self._output_of(channel)
-        out.stdout.done = out.stderr.done = out.closed = True
-        out.exit_status = channel.get_exit_status()
-        self._release(out)
-
-    def _release(self, out: ChannelOutput) -> None:
-        """Forget a channel's state once it is closed and fully read. A
-        command's (:py:meth:`run_command`) is kept, with its exit status,
-        until the user drops its output."""
-        if out.holders is not None:
-            return
-        if out.exhausted and self._outputs.get(id(out.channel)) is out:
-            del self._outputs[id(out.channel)]
-
-    def get_exit_status(self, channel: Any) -> int | None:
-        """Exit status of a finished command, ``None`` while it runs.
-
-        A command has finished once its output was read to the end, or it was
-        waited for with :py:meth:`wait_finished`, or its output has all
-        arrived (what arrived is kept for the output generators): its
-        channel is then closed, without waiting for output.
-        """
-        if channel is None:
-            return None
-        out = self._lookup(channel)
-        if out is None:
-            return channel.get_exit_status() if channel.eof() else None
-        if not out.closed and not self._poll(out):
-            return None
-        return out.exit_status
-
-    def _poll(self, out: ChannelOutput) -> bool:
-        """Take what output has arrived for ``out`` (kept for its readers),
-        without waiting; when both streams have ended, close the channel.
-        Whether the channel is closed."""
-        if self.session is None:
-            return False
-        with map_errors(self.host, "reading output"):
-            for stream in (out.stdout, out.stderr):
-                for _ in range(_POLL_CHUNKS):  # a fast talker is not "finished"
-                    if stream.done:
-                        break
-                    data = self._io.try_read(stream.read, CHUNK)
-                    if data is None:
-                        break
-                    stream.take(data)
-        if not out.finished:
-            return False
-        self._complete(out, self.timeout)
-        return out.closed
-
-    def finished(self, channel: Any) -> bool:
-        """Whether the command on ``channel`` has finished, without waiting
-        for output (as :py:meth:`get_exit_status`)."""
-        return channel is None or self.get_exit_status(channel) is not None
+    # Thin delegations to the parts: same signatures and documentation.
+    execute = delegate("commands", Commands.execute)
+    run_command = delegate("commands", Commands.run_command)
+    output_streams = delegate("commands", Commands.output_streams)
+    read_output = delegate("commands", Commands.read_output)
+    read_stderr = delegate("commands", Commands.read_stderr)
+    wait_finished = delegate("commands", Commands.wait_finished)
+    close_channel = delegate("commands", Commands.close_channel)
+    get_exit_status = delegate("commands", Commands.get_exit_status)
+    finished = delegate("commands", Commands.finished)
+    _make_sftp = delegate("sftp_transfers", SFTPTransfers.make_sftp)
+    mkdir = delegate("sftp_transfers", SFTPTransfers.mkdir)
+    copy_file = delegate("sftp_transfers", SFTPTransfers.copy_file)
+    copy_remote_file = delegate("sftp_transfers", SFTPTransfers.copy_remote_file)
+    scp_send = delegate("scp_transfers", SCPTransfers.scp_send)
+    scp_recv = delegate("scp_transfers", SCPTransfers.scp_recv)
