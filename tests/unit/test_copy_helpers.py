@@ -18,6 +18,7 @@ from pssh.clients._copy import (
     make_local_dir,
     remote_join,
     remote_parent,
+    upload_tree,
     walk_tree,
 )
 
@@ -223,3 +224,49 @@ def test_atomic_local_file_local_errors_name_host(tmp_path) -> None:
         f.write(b"x")
     assert os.listdir(tmp_path / "adir") == []
     assert sorted(os.listdir(tmp_path)) == ["adir"]
+
+
+def test_upload_tree_bookkeeping(tmp_path):
+    """What both clients' recursive uploads do: the top folder (with parents) first, each
+    folder before what it holds, folders made owner-writable, and the folders this copy
+    made given their own mode at the end, deepest first; a folder already there keeps its
+    mode."""
+    src = tmp_path / "src"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "old").mkdir()
+    (src / "f").write_bytes(b"1")
+    (src / "a" / "b" / "g").write_bytes(b"2")
+    os.chmod(src / "a", 0o555)
+    calls = []
+
+    def make_dirs(path, mode):
+        calls.append(("make_dirs", path, mode))
+        return True
+
+    def make_dir(path, mode):
+        calls.append(("make_dir", path, mode))
+        return not path.endswith("/old")  # already there
+
+    def put(local, remote, mode):
+        calls.append(("put", os.path.relpath(local, src), remote))
+
+    def set_mode(path, mode):
+        calls.append(("set_mode", path, mode & 0o777))
+
+    try:
+        upload_tree("host1", str(src), "/r", 0o750, make_dirs, make_dir, put, set_mode)
+    finally:
+        os.chmod(src / "a", 0o755)
+    old_mode = stat.S_IMODE(os.stat(src / "old").st_mode)
+    b_mode = stat.S_IMODE(os.stat(src / "a" / "b").st_mode)
+    assert calls == [
+        ("make_dirs", "/r", 0o750 | 0o700),
+        ("put", "f", "/r/f"),
+        ("make_dir", "/r/a", 0o555 | 0o700),  # a read-only source folder can still be filled
+        ("make_dir", "/r/old", old_mode | 0o700),
+        ("make_dir", "/r/a/b", b_mode | 0o700),
+        ("put", "a/b/g", "/r/a/b/g"),
+        ("set_mode", "/r/a/b", b_mode),
+        ("set_mode", "/r/a", 0o555),
+        ("set_mode", "/r", 0o750),
+    ]

@@ -3,6 +3,17 @@
 Every libssh2 call runs in non-blocking mode and waits through
 :mod:`pssh.clients.native._eagain`, so one gevent hub drives any number of
 clients: handshakes, authentications and reads of many hosts overlap.
+
+:class:`SSHClient` connects (socket, route, handshake, host key check) and is
+composed of parts that each get the live connection
+(:class:`~pssh.clients.native._connection.Connection`, described by the
+``typing.Protocol`` :class:`~pssh.clients.native._connection.SSHConnection`):
+:class:`~pssh.clients.native._auth.Authenticator` (made per connection),
+:class:`~pssh.clients.native._commands.Commands`,
+:class:`~pssh.clients.native._transfer.SFTPTransfers` and
+:class:`~pssh.clients.native._scp.SCPTransfers`. Its documented methods are
+thin delegations to them, with their signatures and documentation; no part
+uses another's private methods (``tests/unit/test_composition.py``).
 """
 
 from __future__ import annotations
