@@ -21,7 +21,7 @@ from gevent import Timeout as GTimeout
 from ...exceptions import ConnectionErrorException, SessionError, Timeout
 from .._lines import bomless, codec_name
 from ..base_single import Holders, host_logging, logged_lines, make_command
-from ._connection import SSHConnection
+from ._connection import SSHConnection, live
 from ._eagain import is_eagain
 from ._errors import map_errors
 from ._output import (
@@ -80,10 +80,7 @@ class Commands:
         """The current connection.
 
         :raises: :py:class:`pssh.exceptions.SessionError` when disconnected."""
-        conn = self.conn
-        if conn is None:
-            raise SessionError("Client for host %s is disconnected", self.host, host=self.host)
-        return conn
+        return live(self.conn, self.host)
 
     def forget(self, out: ChannelOutput) -> None:
         """The user dropped every generator and the stdin of ``out``'s command:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from ssh2.session import LIBSSH2_METHOD_CRYPT_CS, LIBSSH2_METHOD_CRYPT_SC, LIBSSH2_METHOD_KEX
 
-from ...exceptions import Timeout
+from ...exceptions import SessionError, Timeout
 from ._eagain import SessionIO
 
 # Algorithms offered, best first. AES-GCM has hardware support on today's CPUs
@@ -185,3 +185,12 @@ class Connection:
         return Timeout(
             "Timed out after %s seconds waiting on host %s", self.timeout, self.host, host=self.host
         )
+
+
+def live(conn: SSHConnection | None, host: str) -> SSHConnection:
+    """``conn``, the current connection of a client's part.
+
+    :raises: :py:class:`pssh.exceptions.SessionError` when it is ``None`` (disconnected)."""
+    if conn is None:
+        raise SessionError("Client for host %s is disconnected", host, host=host)
+    return conn

@@ -21,7 +21,7 @@ from typing import Any
 
 from ssh2 import exceptions as ssh2_exc
 
-from ...exceptions import PSSHError, SCPError, SessionError, SFTPError, SFTPIOError
+from ...exceptions import PSSHError, SCPError, SFTPError, SFTPIOError
 from .._copy import (
     LocalTarget,
     check_local_source,
@@ -31,7 +31,7 @@ from .._copy import (
     local_file_target,
     remote_parent,
 )
-from ._connection import SSHConnection
+from ._connection import SSHConnection, live
 from ._errors import map_errors
 from ._sftp import RemoteFS, sftp_status, status_text
 from ._transfer import SFTPTransfers
@@ -70,10 +70,7 @@ class SCPTransfers:
         """The current connection.
 
         :raises: :py:class:`pssh.exceptions.SessionError` when disconnected."""
-        conn = self.conn
-        if conn is None:
-            raise SessionError("Client for host %s is disconnected", self.host, host=self.host)
-        return conn
+        return live(self.conn, self.host)
 
     def scp_send(
         self, local_file: str, remote_file: str, recurse: bool = False, sftp: Any = None

@@ -27,7 +27,7 @@ from .._copy import (
     remote_join,
     upload_tree,
 )
-from ._connection import SSHConnection
+from ._connection import SSHConnection, live
 from ._errors import map_errors
 from ._sftp import FX_NO_SUCH_FILE, RemoteFS, remote_error
 
@@ -52,10 +52,7 @@ class SFTPTransfers:
         """The current connection.
 
         :raises: :py:class:`pssh.exceptions.SessionError` when disconnected."""
-        conn = self.conn
-        if conn is None:
-            raise SessionError("Client for host %s is disconnected", self.host, host=self.host)
-        return conn
+        return live(self.conn, self.host)
 
     def make_sftp(self) -> Any:
         """A new SFTP session on this client's SSH session.

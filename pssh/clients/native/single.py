@@ -52,7 +52,7 @@ from ..base_single import BaseSSHClient, delegate
 from ._auth import Authenticator
 from ._auth import validate_pkey as _validate_pkey
 from ._commands import Commands
-from ._connection import Connection
+from ._connection import Connection, SSHConnection, live
 from ._connection import prefer_modern_algorithms as _prefer_modern_algorithms
 from ._eagain import eagain
 from ._errors import map_errors
@@ -356,11 +356,8 @@ class SSHClient(BaseSSHClient):
     def _eagain(self, func: Any, *args: Any, timeout: float | None = None) -> Any:
         return self._live().eagain(func, *args, timeout=timeout)  # the handshake's wait
 
-    def _live(self) -> Connection:
-        conn = self.connection
-        if conn is None:
-            raise SessionError("Client for host %s is disconnected", self.host, host=self.host)
-        return conn
+    def _live(self) -> SSHConnection:
+        return live(self.connection, self.host)
 
     def auth(self) -> None:
         """Authenticate: the given key (path or contents), else the SSH agent
