@@ -34,6 +34,7 @@ from ..._retry import RetryPolicy
 from ..._ssh_config import JumpHost
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import ProxyError, PSSHError, Timeout
+from .._failures import Failure, exception_for
 from ._errors import describe
 from ._forward import SessionDriver
 from .single import SSHClient
@@ -158,10 +159,8 @@ class ProxyConnection:
                 "through proxy %s:%s: %s" % (self.host, self.port, exc),
                 host=target or self.host,
             )  # fmt: skip
-        return ProxyError(
-            "Could not connect to proxy %s:%s for host %s - %s",
-            self.host, self.port, target or self.host, exc, host=target or self.host,
-        )  # fmt: skip
+        return exception_for(Failure.PROXY_DOWN, target or self.host, exc,
+                             proxy_host=self.host, proxy_port=self.port)  # fmt: skip
 
     def _drop(self) -> None:
         if self.driver is not None:
@@ -208,10 +207,9 @@ class ProxyConnection:
         try:
             channel = driver.open_channel(host, port, sport, timeout=self.timeout)
         except Exception as exc:
-            raise ProxyError(
-                "Proxy %s:%s could not open a tunnel to %s:%s - %s",
-                self.host, self.port, host, port, describe(exc), host=name or host,
-            ) from exc  # fmt: skip
+            cause = "no tunnel to %s:%s - %s" % (host, port, describe(exc))
+            raise exception_for(Failure.PROXY_DOWN, name or host, cause,
+                                proxy_host=self.host, proxy_port=self.port) from exc  # fmt: skip
         if channel is None:
             raise Timeout(
                 "Timed out connecting to host %s:%s - %s", name or host, port,
