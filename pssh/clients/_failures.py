@@ -81,6 +81,7 @@ class Row(NamedTuple):
 
 
 _CONNECT = "(message, host, port, cause, retry, num_retries)"
+_FILE = "message first (naming the path), host in ``.host``"
 TABLE: tuple[Row, ...] = (
     Row(Failure.REFUSED, ConnectionErrorException,
         "Error connecting to {where}", _CONNECT,
@@ -95,7 +96,7 @@ TABLE: tuple[Row, ...] = (
         "Authentication error while {what} on {where}", "(message, host, port, cause)",
         "no credential is accepted (never retried)"),
     Row(Failure.HOST_KEY_MISMATCH, HostKeyMismatchError,
-        "Host key does not match for {where}", "(message, host, cause)",
+        "Host key does not match for {where}", "message first, naming both fingerprints",
         "the server's key differs from the one in known_hosts (a ``SessionError``)"),
     Row(Failure.CONNECT_TIMEOUT, Timeout,
         "Timed out {what} on {where}", "(message, host, port, cause)",
@@ -109,16 +110,16 @@ TABLE: tuple[Row, ...] = (
         "Connection to {where} lost while {what}", "(message, host, cause)",
         "the connection drops after login (server killed, network cut)"),
     Row(Failure.REMOTE_MISSING, SFTPIOError,
-        "SFTP I/O error {what} on {where}", "(message, ..., host, cause)",
+        "SFTP I/O error {what} on {where}", _FILE,
         "a remote file or folder to copy from or into does not exist"),
     Row(Failure.REMOTE_DENIED, SFTPIOError,
-        "SFTP I/O error {what} on {where}", "(message, ..., host, cause)",
+        "SFTP I/O error {what} on {where}", _FILE,
         "the login user may not read or write the remote path"),
     Row(Failure.REMOTE_IO, SFTPIOError,
-        "SFTP I/O error {what} on {where}", "(message, ..., host, cause)",
+        "SFTP I/O error {what} on {where}", _FILE,
         "any other remote file error (disk full, not a directory...)"),
     Row(Failure.SFTP, SFTPError,
-        "SFTP error {what} on {where}", "(message, host, cause)",
+        "SFTP error {what} on {where}", _FILE,
         "the server refuses the SFTP subsystem or breaks its protocol"),
     Row(Failure.CHANNEL, SessionError,
         "Error {what} on {where}", "(message, host, cause)",
@@ -128,11 +129,12 @@ TABLE: tuple[Row, ...] = (
         "the SSH library reports any other error: a ``SessionError`` and an "
         "``SSHException``"),
     Row(Failure.LOCAL_DISK, OSError,
-        "", "the operating system's",
+        "", "``(errno, strerror)``, ``filename``",
         "the local file or folder of a download cannot be written: the ``OSError`` "
         "itself (``PermissionError``, ``NotADirectoryError``...), naming the host"),
     Row(Failure.PROXY_DOWN, ProxyError,
-        "Error connecting to {where} through proxy %s:%s", "(message, host, proxy, port, cause)",
+        "Error connecting to {where} through proxy %s:%s",
+        "(message, host, proxy_host, proxy_port, cause)",
         "the proxy cannot be reached or refuses the login (a proxy that does not answer "
         "within ``timeout`` is a ``Timeout``)",
         extra=("proxy_host", "proxy_port")),
@@ -178,3 +180,24 @@ def describe(exc: BaseException) -> str:
     text = str(exc).strip()
     name = type(exc).__name__
     return "%s: %s" % (name, text) if text else name
+
+
+def _class_role(exception: type[BaseException]) -> str:
+    if issubclass(exception, PSSHError):
+        return ":class:`~pssh.exceptions.%s`" % exception.__name__
+    return ":class:`%s`" % exception.__name__
+
+
+def rst_table() -> str:
+    """:data:`TABLE` as the reStructuredText ``list-table`` that
+    ``doc/advanced.rst`` shows (a test checks the page holds exactly this)."""
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    cells = [("Failure", "Exception", "``args``", "When")]
+    for row in TABLE:
+        args, sep, rest = row.args.partition(" while ")
+        args = "``%s``%s%s" % (args, sep, rest) if args.startswith("(") else row.args
+        cells.append((row.kind.value, _class_role(row.exception), args, row.when))
+    for cell in cells:
+        lines.append("   * - " + cell[0])
+        lines.extend("     - " + text for text in cell[1:])
+    return "\n".join(lines) + "\n"
