@@ -65,10 +65,8 @@ def test_local_writes_marks_write_errors():
 
 
 def test_protocol_error_is_ssh_exception_and_session_error():
-    with (
-        pytest.raises(exceptions.SSHProtocolError) as info,
-        _errors.map_errors("web-1", "connecting", port=22),
-    ):
+    connecting = _errors.map_errors("web-1", "connecting", port=22)
+    with pytest.raises(exceptions.SSHProtocolError) as info, connecting:
         raise paramiko.SSHException("kex failed")
     assert isinstance(info.value, exceptions.SSHException)
     assert isinstance(info.value, exceptions.SessionError)

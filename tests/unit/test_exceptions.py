@@ -224,10 +224,8 @@ def test_native_classify_kinds():
 
 def test_native_map_errors_uses_the_table():
     ssh2_exc, errors = _native()
-    with (
-        pytest.raises(exceptions.SSHProtocolError) as info,
-        errors.map_errors("web-1", "performing SSH handshake", port=22),
-    ):
+    handshake = errors.map_errors("web-1", "performing SSH handshake", port=22)
+    with pytest.raises(exceptions.SSHProtocolError) as info, handshake:
         raise ssh2_exc.KexFailureError()
     assert isinstance(info.value, exceptions.SessionError)  # as 1.8.0's native client
     assert isinstance(info.value, exceptions.SSHException)  # as 1.8.0's paramiko client
@@ -236,8 +234,6 @@ def test_native_map_errors_uses_the_table():
     with pytest.raises(exceptions.Timeout) as timed, errors.map_errors("web-1", "reading output"):
         raise TimeoutError()
     assert timed.value.args[1] == "web-1"
-    with (
-        pytest.raises(PermissionError),
-        errors.map_errors("web-1", "copying", sftp=True),
-    ):  # a local file's error passes as it is
+    copying = errors.map_errors("web-1", "copying", sftp=True)
+    with pytest.raises(PermissionError), copying:  # a local file's error passes as it is
         raise PermissionError(13, "Permission denied")
