@@ -22,7 +22,7 @@ DOCUMENTED = [
     "UnknownHostException",
 ]
 HOST_KEY = ["HostKeyError", "UnknownHostKeyError", "HostKeyMismatchError", "RevokedHostKeyError"]
-ALL = DOCUMENTED + HOST_KEY
+ALL = DOCUMENTED + HOST_KEY + ["SSHProtocolError"]
 
 
 @pytest.mark.parametrize("name", ALL)
