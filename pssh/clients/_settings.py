@@ -51,6 +51,7 @@ from ._host_keys import (
     load_ssh_config,
     lookup,
 )
+from ._proxy_command import ProxyCommand
 from ._route import Command, Direct, Route, Via
 
 PROXY_PORT_DEFAULT = 22
@@ -191,6 +192,18 @@ class HostSettings:
     def identity_file(self) -> Optional[str]:
         """The first ``IdentityFile`` of the OpenSSH configuration that exists."""
         return next((p for p in self.resolved.identity_files if os.path.isfile(p)), None)
+
+    def proxy_command(self) -> Optional[ProxyCommand]:
+        """The host's ``ProxyCommand`` (one per client: it runs one process
+        per connection attempt) when its route is one, else ``None``.
+
+        :raises: :py:class:`pssh.exceptions.ConnectionErrorException` for a
+          command that cannot be expanded safely."""
+        if not isinstance(self.route, Command):
+            return None
+        return ProxyCommand(
+            self.host, self.route.template, self.hostname, self.login_port, self.login_user
+        )
 
     def host_key_checker(self) -> HostKeyChecker:
         """What verifies the key the host presents (one per client)."""

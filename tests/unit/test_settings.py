@@ -127,8 +127,10 @@ def test_settings_are_frozen_and_keep_secrets_out_of_repr():
 
 
 def test_proxy_command_route():
-    s = settings_for("commanded", given())
+    s = settings_for("commanded", given(port=2222))
     assert s.route == Command("nc %h %p")
+    assert s.proxy_command().command == "nc commanded 2222"
+    assert settings_for("web", given()).proxy_command() is None
     # a ProxyJump in the configuration wins over its ProxyCommand
     assert isinstance(settings_for("both", given()).route, Via)
 

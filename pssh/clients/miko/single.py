@@ -32,8 +32,7 @@ from ...exceptions import (
 )
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._lines import codec_name
-from .._proxy_command import proxy_command
-from .._route import Command, Direct, Via
+from .._route import Direct, Via
 from .._settings import HostSettings, ProxyArgs, settings_for
 from .._sock import open_socket
 from ..base_single import BaseSSHClient, Holders
@@ -242,9 +241,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
         self._proxy_client: SSHClient | None = None
-        self._proxy_command = None
-        if isinstance(route, Command):
-            self._proxy_command = proxy_command(host, cfg, self.port, self.user)
+        self._proxy_command = settings.proxy_command()
         # until the user drops the command's output (see Holders)
         self._outputs: dict[Any, ChannelOutput] = {}
         # a refused host key or failed authentication is final: no retry can change it

@@ -39,8 +39,7 @@ from ...exceptions import (
 )
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._lines import bomless, codec_name
-from .._proxy_command import proxy_command
-from .._route import Command, Via
+from .._route import Via
 from .._settings import HostSettings, settings_for
 from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, Holders, make_command
@@ -260,9 +259,7 @@ class SSHClient(AuthMixin, TransferMixin, BaseSSHClient):
         # the proxy and ProxyJump connections: a parallel client's (shared), else our own
         self._router = _router if _router is not None else Router(SSHClient)
         self._own_router = _router is None
-        self._proxy_command = None
-        if isinstance(route, Command):
-            self._proxy_command = proxy_command(host, cfg, self.port, self.user)
+        self._proxy_command = settings.proxy_command()
         self.session: Any = None
         self.sock: Any = None
         self._io: Any = None
