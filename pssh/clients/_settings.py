@@ -23,11 +23,18 @@ own ``ProxyJump`` is not followed: the chain is the one the host names), then
 its ``ProxyCommand`` (unless a ``ProxyJump`` is configured), else a direct
 connection. Proxy and jump hosts get their settings from
 :func:`settings_for` too, with the client's timeouts, retries, agent and host
-key settings and their own credentials.
+key settings and their own credentials (the paramiko clients, as 1.8.0, give
+a ``proxy_host`` without its own user, password or key the host's).
 
 A new option is one field of :class:`HostSettings` (with the value meaning
 "not given" as its default) and, if ``host_config`` or the OpenSSH
 configuration can set it, one line of :func:`settings_for`.
+
+This module is part of :mod:`pssh.clients`, not of the package's bottom
+layer: it applies the OpenSSH configuration through
+:mod:`pssh.clients._host_keys`, and a top-level module importing that would
+run ``pssh.clients``' ``__init__`` (and so the clients, which import this
+module) first - an import cycle.
 """
 
 from __future__ import annotations
