@@ -63,8 +63,9 @@ def _read_string(data: bytes, offset: int) -> tuple[bytes, int]:
     return data[start : start + length], start + length
 
 
-def _openssh_public_blob(text: str) -> bytes | None:
-    # the public half of an OPENSSH PRIVATE KEY is stored unencrypted
+def openssh_key_header(text: str) -> tuple[bytes, bytes] | None:
+    """The cipher name and the public key blob of an ``OPENSSH PRIVATE KEY``
+    text (both stored unencrypted), or ``None`` when ``text`` holds none."""
     body = _OPENSSH_BODY.search(text)
     if body is None:
         return None
@@ -72,13 +73,29 @@ def _openssh_public_blob(text: str) -> bytes | None:
         blob = base64.b64decode("".join(body.group(1).split()), validate=True)
         if not blob.startswith(_OPENSSH_MAGIC):
             return None
-        offset = len(_OPENSSH_MAGIC)
-        for _ in range(3):  # cipher, kdf, kdf options
+        cipher, offset = _read_string(blob, len(_OPENSSH_MAGIC))
+        for _ in range(2):  # kdf, kdf options
             _skipped, offset = _read_string(blob, offset)
         public, _ = _read_string(blob, offset + 4)  # after the number of keys
-        return public
+        return cipher, public
     except (binascii.Error, ValueError, struct.error):
         return None
+
+
+def openssh_key_type(public_blob: bytes) -> str:
+    """The key type name (``ssh-ed25519``...) a public key blob starts with.
+
+    :raises ValueError: for a blob too short or not ASCII.
+    """
+    try:
+        return _read_string(public_blob, 0)[0].decode("ascii")
+    except (struct.error, UnicodeDecodeError) as exc:
+        raise ValueError("not a public key blob") from exc
+
+
+def _openssh_public_blob(text: str) -> bytes | None:
+    header = openssh_key_header(text)
+    return None if header is None else header[1]
 
 
 def _pem_public_blob(data: bytes) -> bytes | None:

@@ -15,8 +15,11 @@ is the host, the last two the attempt that failed and the attempts allowed):
 :class:`ConnectionErrorException`         ``(message, host, port, cause, retry, num_retries)``
 :class:`AuthenticationException`          ``(message, host, port, cause)``
 :class:`Timeout` (connecting)             ``(message, host, port, cause)``
-:class:`SSHException` (connecting)        ``(message, host, port, cause)``
+:class:`SSHProtocolError` (connecting)    ``(message, host, port, cause)``
 ========================================  ===================================================
+
+Which class each kind of failure raises, on both clients, is one table:
+:data:`pssh.clients._failures.TABLE` (shown in the advanced documentation).
 
 ``cause`` is a readable string (the original exception is ``__cause__``).
 :class:`SFTPIOError` is also an :class:`OSError` (``IOError``) and
@@ -104,6 +107,17 @@ class HostArgumentException(PSSHError):
 
 class SessionError(PSSHError):
     """Raised on errors establishing SSH session"""
+
+
+class SSHProtocolError(SessionError, SSHException):
+    """Raised when the SSH library reports an error no other class describes
+    (a broken or unexpected protocol message, a failed key exchange).
+
+    Both a :class:`SessionError` (what the native client raised for it) and
+    an :class:`SSHException` (what the paramiko client raised), so that 1.8.0
+    code written for either client still catches it. See
+    :data:`pssh.clients._failures.TABLE`.
+    """
 
 
 class SFTPError(PSSHError):

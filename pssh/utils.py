@@ -17,19 +17,16 @@ Only when the type cannot be read is each class tried in turn.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import logging
 import os
 import re
-import struct
 import sys
 from typing import IO, Any, Union
 
 import paramiko
 
-from ._keys import IN_MEMORY, key_name, looks_like_key_text
+from ._keys import IN_MEMORY, key_name, looks_like_key_text, openssh_key_header, openssh_key_type
 from .exceptions import SSHException
 
 logger = logging.getLogger("pssh")
@@ -128,7 +125,6 @@ def enable_host_logger() -> None:
 
 _PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]*?) ?PRIVATE KEY-----")
 _PEM_TAG_TYPES = {"RSA": "ssh-rsa", "EC": "ecdsa", "DSA": "ssh-dss"}
-_OPENSSH_MAGIC = b"openssh-key-v1\x00"
 
 
 def _key_classes() -> dict[str, type[paramiko.PKey]]:
@@ -143,36 +139,15 @@ def _key_classes() -> dict[str, type[paramiko.PKey]]:
     return classes
 
 
-def _read_string(data: bytes, offset: int) -> tuple[bytes, int]:
-    (length,) = struct.unpack(">I", data[offset : offset + 4])
-    start = offset + 4
-    if start + length > len(data):
-        raise ValueError("truncated key data")
-    return data[start : start + length], start + length
-
-
 def _openssh_key_info(text: str) -> tuple[str, bool] | None:
     """Key type name and encryption flag of an ``OPENSSH PRIVATE KEY`` text."""
-    body = re.search(
-        r"-----BEGIN OPENSSH PRIVATE KEY-----(.*?)-----END OPENSSH PRIVATE KEY-----",
-        text,
-        re.DOTALL,
-    )
-    if body is None:
+    header = openssh_key_header(text)
+    if header is None:
         return None
+    cipher, public = header
     try:
-        blob = base64.b64decode("".join(body.group(1).split()), validate=True)
-        if not blob.startswith(_OPENSSH_MAGIC):
-            return None
-        offset = len(_OPENSSH_MAGIC)
-        cipher, offset = _read_string(blob, offset)
-        _kdf, offset = _read_string(blob, offset)
-        _kdf_options, offset = _read_string(blob, offset)
-        offset += 4  # number of keys
-        public, offset = _read_string(blob, offset)
-        key_type, _ = _read_string(public, 0)
-        return key_type.decode("ascii"), cipher != b"none"
-    except (binascii.Error, ValueError, struct.error, UnicodeDecodeError):
+        return openssh_key_type(public), cipher != b"none"
+    except ValueError:
         return None
 
 

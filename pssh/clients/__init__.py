@@ -1,7 +1,11 @@
-# pssh.clients: the default clients are the native ones.
-# base_single / base_pssh -> native.* and miko.* -> this facade.
 """SSH clients. ``from pssh.clients import ParallelSSHClient`` gives the
-native (ssh2-python / libssh2) parallel client."""
+native (ssh2-python / libssh2) parallel client.
+
+Layering: the shared helpers (``_sock``, ``_proxy_command``, ``_route``,
+``_host_keys`` ...) -> ``_settings`` (each host's
+:class:`~pssh.clients._settings.HostSettings` and route, decided once for
+every backend) -> ``base_single`` / ``base_pssh`` -> ``native`` and ``miko``
+-> this facade (the native clients)."""
 
 import logging
 

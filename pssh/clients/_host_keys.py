@@ -2,11 +2,13 @@
 applies them (the pure logic is in :mod:`pssh._known_hosts` and
 :mod:`pssh._ssh_config`).
 
-A client resolves its host once, at construction: :func:`load_ssh_config`
-reads the configuration (or takes an already parsed one, so that a parallel
-client parses it once for all hosts), :func:`lookup` applies it, and a
-:class:`HostKeyChecker` holds everything needed to verify the key the host
-presents on each connection:
+Both clients resolve a host once, at construction, through its settings
+(:func:`pssh.clients._settings.settings_for`): :func:`load_ssh_config` reads
+the configuration (once per client: a parallel client parses it once for all
+hosts), :func:`lookup` applies it to the host, and
+:meth:`~pssh.clients._settings.HostSettings.host_key_checker` makes the
+:class:`HostKeyChecker` that holds everything needed to verify the key the
+host presents on each connection:
 
 - the name the key is recorded under: the ``HostName`` the client connects
   to (``[name]:port`` off port 22), or ``HostKeyAlias``;

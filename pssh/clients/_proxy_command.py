@@ -160,16 +160,4 @@ class ProxyCommand:
                      proc.returncode)  # fmt: skip
 
 
-def proxy_command(host: str, config: Any, port: int, user: str) -> Optional[ProxyCommand]:
-    """The host's :class:`ProxyCommand` from its resolved configuration
-    (:class:`pssh._ssh_config.HostConfig`), ``None`` without one.
-
-    :raises: :py:class:`pssh.exceptions.ConnectionErrorException`
-    """
-    template = config.proxy_command
-    if not template:
-        return None
-    return ProxyCommand(host, template, config.hostname, port, user)
-
-
-__all__ = ["ProxyCommand", "expand", "proxy_command"]
+__all__ = ["ProxyCommand", "expand"]

@@ -12,7 +12,8 @@ import socket as _stdsocket
 
 from gevent import socket
 
-from ..exceptions import ConnectionErrorException, Timeout, UnknownHostException
+from ..exceptions import UnknownHostException
+from ._failures import Failure, exception_for
 
 
 def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
@@ -35,7 +36,7 @@ def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
     try:
         infos = socket.getaddrinfo(literal, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnknownHostException("Unknown host %s - %s", host, str(exc), host=host) from exc
+        raise exception_for(Failure.UNKNOWN_NAME, host, str(exc)) from exc
     seen: list[tuple[int, tuple]] = []
     for family, _type, _proto, _name, sockaddr in infos:
         if (family, sockaddr) not in seen:
@@ -65,7 +66,7 @@ def open_socket(
         if name == host:
             raise
         cause = "%s (HostName %s)" % (exc.args[-1], host)
-        raise UnknownHostException("Unknown host %s - %s", name, cause, host=name) from exc
+        raise exception_for(Failure.UNKNOWN_NAME, name, cause) from exc
     for family, sockaddr in addresses:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.settimeout(timeout)
@@ -85,13 +86,6 @@ def open_socket(
         return sock
     detail = "; ".join(errors)
     if timed_out and len(errors) == 1:
-        raise Timeout(
-            "Timed out connecting to host %s:%s - %s",
-            name,
-            port,
-            "no answer within %s seconds (%s)" % (timeout, detail),
-            host=name,
-        )
-    raise ConnectionErrorException(
-        "Error connecting to host %s:%s - %s", name, port, detail, host=name
-    )
+        cause = "no answer within %s seconds (%s)" % (timeout, detail)
+        raise exception_for(Failure.UNREACHABLE, name, cause, port=port)
+    raise exception_for(Failure.REFUSED, name, detail, port=port)

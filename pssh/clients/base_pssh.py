@@ -21,6 +21,7 @@ from ..constants import DEFAULT_RETRIES, RETRY_DELAY
 from ..exceptions import HostArgumentException, Timeout
 from ..output import HostOutput
 from ._limits import raise_open_files_limit
+from ._settings import check_host_config
 
 logger = logging.getLogger("pssh.clients")
 host_logger = logging.getLogger("pssh.host_logger")
@@ -101,7 +102,10 @@ class BaseParallelSSHClient:
         self.timeout = timeout
         self.pool_size = pool_size
         self.pool = gevent.pool.Pool(pool_size)
+        check_host_config(host_config)
         self.host_config = host_config or {}
+        """Per-host ``user``, ``port``, ``password``, ``private_key``: merged into
+        each host's settings by :func:`pssh.clients._settings.settings_for`."""
         self.retry_delay = retry_delay
         self.host_clients: dict[str, Any] = {}
         self.cmds: list[gevent.Greenlet] | None = None
@@ -131,12 +135,6 @@ class BaseParallelSSHClient:
         self._hosts = hosts
         if "host_clients" in self.__dict__:  # hosts changed after construction
             raise_open_files_limit(max(self.pool_size, len(hosts) + len(self.host_clients)))
-
-    def _host_setting(self, host: str, key: str, default: Any) -> Any:
-        config = self.host_config.get(host)
-        if config and config.get(key) is not None:
-            return config[key]
-        return default
 
     def _get_client(self, host: str) -> Any:
         """The connected client for ``host``, made on first use."""

@@ -22,7 +22,7 @@ DOCUMENTED = [
     "UnknownHostException",
 ]
 HOST_KEY = ["HostKeyError", "UnknownHostKeyError", "HostKeyMismatchError", "RevokedHostKeyError"]
-ALL = DOCUMENTED + HOST_KEY
+ALL = DOCUMENTED + HOST_KEY + ["SSHProtocolError"]
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -193,3 +193,47 @@ def test_retry_policy_gives_up_at_once_with_counts():
         )
     assert calls == [1]
     assert info.value.args[-2:] == (1, 3)
+
+
+# -- the native client's classification (pssh.clients.native._errors) ------------------------
+
+
+def _native():
+    from ssh2 import exceptions as ssh2_exc
+
+    from pssh.clients.native import _errors
+
+    return ssh2_exc, _errors
+
+
+def test_native_classify_kinds():
+    import socket
+
+    from pssh.clients._failures import Failure
+
+    ssh2_exc, errors = _native()
+    assert errors.classify(ssh2_exc.SocketDisconnectError()) is Failure.CONNECTION_LOST
+    assert errors.classify(ssh2_exc.AuthenticationError(), auth=True) is Failure.AUTH
+    assert errors.classify(ssh2_exc.AuthenticationError()) is Failure.PROTOCOL
+    assert errors.classify(ssh2_exc.SFTPProtocolError()) is Failure.REMOTE_IO
+    assert errors.classify(ssh2_exc.KexFailureError()) is Failure.PROTOCOL
+    assert errors.classify(socket.timeout()) is Failure.CONNECT_TIMEOUT
+    assert errors.classify(OSError(28, "No space left on device"), sftp=True) is None
+    assert errors.classify(ConnectionResetError(104, "reset")) is Failure.CONNECTION_LOST
+
+
+def test_native_map_errors_uses_the_table():
+    ssh2_exc, errors = _native()
+    handshake = errors.map_errors("web-1", "performing SSH handshake", port=22)
+    with pytest.raises(exceptions.SSHProtocolError) as info, handshake:
+        raise ssh2_exc.KexFailureError()
+    assert isinstance(info.value, exceptions.SessionError)  # as 1.8.0's native client
+    assert isinstance(info.value, exceptions.SSHException)  # as 1.8.0's paramiko client
+    assert info.value.args[1:3] == ("web-1", 22) and info.value.host == "web-1"
+    assert isinstance(info.value.__cause__, ssh2_exc.KexFailureError)
+    with pytest.raises(exceptions.Timeout) as timed, errors.map_errors("web-1", "reading output"):
+        raise TimeoutError()
+    assert timed.value.args[1] == "web-1"
+    copying = errors.map_errors("web-1", "copying", sftp=True)
+    with pytest.raises(PermissionError), copying:  # a local file's error passes as it is
+        raise PermissionError(13, "Permission denied")

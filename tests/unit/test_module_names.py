@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -143,15 +144,18 @@ def test_paramiko_module_names(module):
 def test_package_loggers_are_parents_of_module_loggers():
     """``enable_logger(pssh.clients.native.logger)`` shows the native client's
     log records: the package loggers are the parents of the modules' ones."""
-    code = r"""
-import json, logging, warnings
-warnings.simplefilter("ignore")
-import pssh.clients.native as native, pssh.clients.native.single as single
-import pssh.clients.miko as miko, pssh.clients.miko.single as msingle
-print(json.dumps([single.logger.parent is native.logger or
-                  single.logger.name.startswith(native.logger.name + "."),
-                  msingle.logger.name.startswith(miko.logger.name + ".")]))
-"""
+    # run in a fresh interpreter: importing the paramiko client patches its process
+    code = textwrap.dedent(
+        r"""
+        import json, logging, warnings
+        warnings.simplefilter("ignore")
+        import pssh.clients.native as native, pssh.clients.native.single as single
+        import pssh.clients.miko as miko, pssh.clients.miko.single as msingle
+        print(json.dumps([single.logger.parent is native.logger or
+                          single.logger.name.startswith(native.logger.name + "."),
+                          msingle.logger.name.startswith(miko.logger.name + ".")]))
+        """
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )

@@ -1,12 +1,16 @@
 # gevent monkey patching comes first, before anything else is imported: paramiko only does
 # blocking I/O, and the patched standard library turns it into cooperative gevent I/O.
 # This package is the only place pssh patches anything (the native clients never do).
-# Layering: _errors -> _output, _sftp -> single (SSHClient) -> parallel (ParallelSSHClient).
 """Paramiko based clients.
 
 Importing this package (or :mod:`pssh.pssh_client` / :mod:`pssh.ssh_client`)
 monkey patches the Python standard library with gevent. Import it before
 anything else in your program.
+
+Layering: ``_errors`` -> ``_output``, ``_sftp``; ``_forward``; ``_options``
+-> ``single`` (``SSHClient``; a ``proxy_host`` or ``ProxyJump`` hop is
+another ``SSHClient`` made from the hop's settings, which its route gives)
+-> ``parallel`` (``ParallelSSHClient``).
 """
 
 from gevent import monkey

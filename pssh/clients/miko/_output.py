@@ -24,7 +24,7 @@ from gevent.event import Event
 from ...exceptions import Timeout
 from .._lines import LineSplitter
 from ..base_single import host_logging, logged_lines
-from ._errors import map_errors
+from ._errors import connection_lost, map_errors
 
 CHUNK = 256 * 1024
 host_logger = logging.getLogger("pssh.host_logger")
@@ -50,6 +50,7 @@ class StreamPump:
             while True:
                 data = recv(CHUNK)
                 if not data:
+                    self.error = connection_lost(getattr(recv, "__self__", None))
                     break
                 feed(data)
                 self._event.set()

@@ -43,7 +43,7 @@ from .._copy import (
     upload_tree,
 )
 from .._remote_names import ListingTooLong, count_entry, decode_name
-from ._errors import map_errors
+from ._errors import LocalWrites, map_errors
 
 logger = logging.getLogger("pssh.clients.miko")
 
@@ -299,7 +299,7 @@ class SFTPMixin:
     ) -> None:
         what = f"copying {remote_file} from host {self.host}"
         with local(mode) as fh, map_errors(self.host, what, sftp=True):
-            sftp.getfo(_raw(remote_file), fh)
+            sftp.getfo(_raw(remote_file), LocalWrites(fh, self.host))
         logger.info("Copied %s:%s to local file", self.host, remote_file)
 
     def _recv_tree(

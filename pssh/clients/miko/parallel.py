@@ -11,9 +11,10 @@ import gevent
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...output import HostOutput
-from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg, check_policy, load_ssh_config
+from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
+from .._settings import ProxyArgs, settings_for
 from ..base_pssh import BaseParallelSSHClient
-from .single import PKeyArg, SSHClient, check_paramiko_kwargs, load_pkey
+from .single import PKeyArg, SSHClient, check_paramiko_kwargs, given, load_pkey
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +142,19 @@ class ParallelSSHClient(BaseParallelSSHClient):
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
     ) -> None:
+        pkey, proxy_pkey = load_pkey(pkey), load_pkey(proxy_pkey)
+        # what every host's settings start from (pssh.clients._settings.settings_for)
+        self._args = given(
+            user=user, password=password, port=port, pkey=pkey, num_retries=num_retries,
+            retry_delay=retry_delay, agent=agent, allow_agent=allow_agent, timeout=timeout,
+            forward_ssh_agent=forward_ssh_agent, known_hosts=known_hosts,
+            host_key_policy=host_key_policy, ssh_config=ssh_config,
+            proxy=None if proxy_host is None else ProxyArgs(
+                proxy_host, proxy_port, proxy_user, proxy_password, proxy_pkey
+            ),
+        )  # fmt: skip
         super().__init__(
-            hosts, user=user, password=password, port=port, pkey=load_pkey(pkey),
+            hosts, user=user, password=password, port=port, pkey=pkey,
             allow_agent=allow_agent, num_retries=num_retries, timeout=timeout,
             pool_size=pool_size, host_config=host_config, retry_delay=retry_delay,
         )  # fmt: skip
@@ -151,13 +163,13 @@ class ParallelSSHClient(BaseParallelSSHClient):
         self.proxy_port = proxy_port
         self.proxy_user = proxy_user
         self.proxy_password = proxy_password
-        self.proxy_pkey = load_pkey(proxy_pkey)
+        self.proxy_pkey = proxy_pkey
         self.agent = agent
         self.channel_timeout = channel_timeout
         self.known_hosts = known_hosts
-        self.host_key_policy = check_policy(host_key_policy)
-        self._ssh_config = load_ssh_config(ssh_config)
-        self._known_hosts_cache: dict = {}  # one KnownHosts per set of files
+        self.host_key_policy = self._args.host_key_policy
+        self._ssh_config = self._args.ssh_config
+        self._known_hosts_cache = self._args.known_hosts_cache  # one KnownHosts per set of files
         self._paramiko_kwargs: dict[str, Any] = {}
 
     def run_command(  # type: ignore[override]
@@ -288,29 +300,9 @@ class ParallelSSHClient(BaseParallelSSHClient):
 
     def _make_ssh_client(self, host: str) -> SSHClient:
         return SSHClient(
-            host,
-            user=self._host_setting(host, "user", self.user),
-            password=self._host_setting(host, "password", self.password),
-            port=self._host_setting(host, "port", self.port),
-            pkey=self._host_setting(host, "private_key", self.pkey),
-            forward_ssh_agent=self.forward_ssh_agent,
-            num_retries=self.num_retries,
-            agent=self.agent,
-            allow_agent=self.allow_agent,
-            timeout=self.timeout,
-            proxy_host=self.proxy_host,
-            proxy_port=self.proxy_port,
-            proxy_user=self.proxy_user,
-            proxy_password=self.proxy_password,
-            proxy_pkey=self.proxy_pkey,
-            channel_timeout=self.channel_timeout,
-            retry_delay=self.retry_delay,
-            known_hosts=self.known_hosts,
-            host_key_policy=self.host_key_policy,
-            ssh_config=self._ssh_config,
-            _known_hosts_cache=self._known_hosts_cache,
-            **self._paramiko_kwargs,
-        )
+            host, channel_timeout=self.channel_timeout,
+            _settings=settings_for(host, self._args, self.host_config), **self._paramiko_kwargs,
+        )  # fmt: skip
 
     def _client_alive(self, client: Any) -> bool:
         return bool(client.connected)

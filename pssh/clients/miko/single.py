@@ -19,7 +19,6 @@ from typing import Any
 import paramiko
 from gevent import Timeout as GTimeout
 
-from ..._ssh_config import JumpHost
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
     AuthenticationException,
@@ -31,16 +30,10 @@ from ...exceptions import (
     Timeout,
     UnknownHostException,
 )
-from .._host_keys import (
-    ConfigArg,
-    HostKeyChecker,
-    KnownHostsArg,
-    PolicyArg,
-    check_policy,
-    load_ssh_config,
-)
+from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._lines import codec_name
-from .._proxy_command import proxy_command
+from .._route import Direct, Via
+from .._settings import HostSettings, ProxyArgs, settings_for
 from .._sock import open_socket
 from ..base_single import BaseSSHClient, Holders
 from ._errors import map_errors, map_proxy_errors
@@ -50,7 +43,6 @@ from ._options import (
     VerifyHostKey,
     check_paramiko_kwargs,
     load_pkey,
-    openssh_config,
     transport_factory,
     wrap_command,
 )
@@ -66,6 +58,14 @@ NO_AUTH_METHODS = "No authentication methods available"
 # as in 1.8.0, except failed authentication: a retry only costs time and lockouts
 _RETRY_ON = (UnknownHostException, ConnectionErrorException, Timeout, SessionError, ProxyError,
              SSHException)  # fmt: skip
+
+
+def given(**kwargs: Any) -> HostSettings:
+    """:meth:`pssh.clients._settings.HostSettings.given` with the paramiko clients'
+    proxy rules (as 1.8.0): a ``proxy_host`` without its own user, password
+    or key uses the host's, and proxy and jump hosts get one connection
+    attempt each."""
+    return HostSettings.given(proxy_inherits_credentials=True, hop_num_retries=1, **kwargs)
 
 
 class SSHClient(SFTPMixin, BaseSSHClient):
@@ -197,63 +197,51 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         known_hosts: KnownHostsArg = None,
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
-        _known_hosts_cache: dict | None = None,
-        _proxy_jump: tuple[JumpHost, ...] | None = None,
+        _settings: HostSettings | None = None,
         **paramiko_kwargs: Any,
     ) -> None:
+        settings = _settings or settings_for(host, given(
+            user=user, password=password, port=port, pkey=pkey, num_retries=num_retries,
+            retry_delay=retry_delay, agent=agent, allow_agent=allow_agent, timeout=timeout,
+            forward_ssh_agent=forward_ssh_agent, known_hosts=known_hosts,
+            host_key_policy=host_key_policy,
+            ssh_config=ssh_config if ssh_config is not None else _openssh_config_file,
+            proxy=None if proxy_host is None else ProxyArgs(
+                proxy_host, proxy_port, proxy_user, proxy_password, load_pkey(proxy_pkey)
+            ),
+        ))  # fmt: skip
         check_paramiko_kwargs(paramiko_kwargs)
-        check_policy(host_key_policy)
-        config = load_ssh_config(ssh_config if ssh_config is not None else _openssh_config_file)
-        cfg, cfg_key = openssh_config(config, host, user, port)
-        pkey = load_pkey(pkey if pkey is not None else cfg_key)
-        # ProxyJump: the last hop is the proxy host, reached through the others
-        # (an explicit proxy_host wins; proxies do not follow their own ProxyJump)
-        hops = cfg.proxy_jump if _proxy_jump is None else _proxy_jump
-        from_jump = proxy_host is None and bool(hops)
-        if from_jump:
-            proxy_host, proxy_port, proxy_user = hops[-1].host, hops[-1].port or 22, hops[-1].user
-            hops = hops[:-1]
-        else:
-            hops = ()
+        self.settings = settings
+        """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
+        cfg = settings.resolved
+        route = settings.route
+        # the proxy_host, or the last ProxyJump hop (reached through the others)
+        proxy = route.proxy if isinstance(route, Via) else None
         super().__init__(
-            host, user=cfg.user, password=password, port=cfg.port, pkey=pkey,
-            num_retries=num_retries, retry_delay=retry_delay, allow_agent=allow_agent,
-            timeout=timeout, forward_ssh_agent=forward_ssh_agent, proxy_host=proxy_host,
+            host, user=cfg.user, password=settings.password, port=cfg.port,
+            pkey=load_pkey(settings.pkey if settings.pkey is not None else settings.identity_file),
+            num_retries=settings.num_retries, retry_delay=settings.retry_delay,
+            allow_agent=settings.allow_agent, timeout=settings.timeout,
+            forward_ssh_agent=settings.forward_ssh_agent,
+            proxy_host=proxy.host if proxy is not None else None,
         )  # fmt: skip
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
         """The host's OpenSSH configuration (:class:`pssh._ssh_config.HostConfig`)."""
-        self.host_keys = HostKeyChecker(
-            host, cfg, self.port, known_hosts, host_key_policy, _known_hosts_cache
-        )
+        self.host_keys = settings.host_key_checker()
         """How the host's key is verified (:class:`pssh.clients._host_keys.HostKeyChecker`)."""
-        self._proxy_options: dict[str, Any] = dict(
-            known_hosts=known_hosts, host_key_policy=host_key_policy, ssh_config=config,
-            _known_hosts_cache=_known_hosts_cache, _proxy_jump=hops,
-        )  # fmt: skip
-        self.agent = agent
-        self.proxy_port = proxy_port
-        self.proxy_user = proxy_user
-        self.proxy_password = proxy_password
-        self.proxy_pkey = load_pkey(proxy_pkey)
-        if proxy_host is not None and not from_jump:
-            # 1.8.0: a proxy_host without its own credentials gets the host's
-            # (a ProxyJump hop has its own OpenSSH configuration instead)
-            if self.proxy_user is None:
-                self.proxy_user = self.user
-            if self.proxy_password is None:
-                self.proxy_password = self.password
-            if self.proxy_pkey is None:
-                self.proxy_pkey = self.pkey
+        self.agent = settings.agent
+        self.proxy_port = proxy.login_port if proxy is not None else proxy_port
+        self.proxy_user = proxy.user if proxy is not None else proxy_user
+        self.proxy_password = proxy.password if proxy is not None else proxy_password
+        self.proxy_pkey = load_pkey(proxy.pkey) if proxy is not None else load_pkey(proxy_pkey)
         self.channel_timeout = channel_timeout
         self.paramiko_kwargs = paramiko_kwargs
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
         self._proxy_client: SSHClient | None = None
-        self._proxy_command = None
-        if proxy_host is None:  # ProxyJump (already in proxy_host) or proxy_host win
-            self._proxy_command = proxy_command(host, cfg, self.port, self.user)
+        self._proxy_command = settings.proxy_command()
         # until the user drops the command's output (see Holders)
         self._outputs: dict[Any, ChannelOutput] = {}
         # a refused host key or failed authentication is final: no retry can change it
@@ -308,24 +296,25 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             transport.set_keepalive(interval)
 
     def _open_sock(self) -> Any:
+        route = self.settings.route
         if self._proxy_command is not None:
             return self._proxy_command.open()
-        if self.proxy_host is None:
-            return open_socket(self.hostname, self.port, self.timeout, name=self.host)
-        with map_proxy_errors(self.host, self.proxy_host, self.proxy_port, port=self.port):
+        if isinstance(route, Direct):
+            return open_socket(route.address, route.port, self.timeout, name=self.host)
+        if not isinstance(route, Via):
+            raise ValueError("no route to %s" % (self.host,))
+        hop = route.proxy
+        with map_proxy_errors(self.host, hop.host, hop.login_port, port=self.port):
             proxy = self._proxy_client
             if proxy is None or not proxy.connected:
-                proxy = self._proxy_client = SSHClient(
-                    self.proxy_host, user=self.proxy_user, password=self.proxy_password,
-                    port=self.proxy_port if self.proxy_port != 22 else None,  # 22: not given
-                    pkey=self.proxy_pkey, forward_ssh_agent=False,
-                    num_retries=1, agent=self.agent, allow_agent=self.allow_agent,
-                    timeout=self.timeout, **self._proxy_options,
-                )  # fmt: skip
+                # the proxy's own client, made from its settings (its route
+                # reaches an earlier ProxyJump hop the same way)
+                proxy = self._proxy_client = SSHClient(hop.host, _settings=hop)
             transport = proxy._transport()
             return transport.open_channel(
-                "direct-tcpip", (self.hostname, self.port), ("127.0.0.1", 0), timeout=self.timeout
-            )
+                "direct-tcpip", (route.address, route.port), ("127.0.0.1", 0),
+                timeout=self.timeout,
+            )  # fmt: skip
 
     @property
     def connected(self) -> bool:

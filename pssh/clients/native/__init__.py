@@ -1,7 +1,16 @@
-# Native (ssh2-python / libssh2) clients. Layering: _eagain, _errors, _output
-# -> single (SSHClient) and tunnel -> parallel (ParallelSSHClient).
-# Importing these modules patches nothing (no gevent monkey patching).
-"""Native clients based on ssh2-python (libssh2)."""
+"""Native clients based on ssh2-python (libssh2).
+
+Importing these modules patches nothing (no gevent monkey patching).
+
+Layering, from the bottom up: ``_eagain``, ``_errors``, ``_keepalive``,
+``_output`` -> ``_forward`` (tunnel forwarding), ``_auth``, ``_sftp`` ->
+``_scp`` -> ``_transfer`` -> ``_route`` (:class:`~._route.Router`: the socket
+of each route, through shared :class:`~._route.Hop` proxy connections; the
+client class is injected as a factory, so ``_route`` never imports
+``single``) -> ``single`` (``SSHClient``) -> ``_proxy`` (``ProxyConnection``
+from 1.8.0-style arguments) -> ``tunnel`` (``Tunnel`` thread); ``parallel``
+(``ParallelSSHClient``) over ``single`` and ``_route``.
+"""
 
 import logging
 

@@ -11,16 +11,10 @@ import gevent
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...output import HostOutput
-from .._host_keys import (
-    ConfigArg,
-    KnownHostsArg,
-    PolicyArg,
-    check_policy,
-    load_ssh_config,
-    lookup,
-)
+from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
+from .._settings import HostSettings, ProxyArgs, settings_for
 from ..base_pssh import BaseParallelSSHClient
-from ._proxy import ProxiedSSHClient, ProxyConnection, jump_connection
+from ._route import Hop, Router
 from .single import SSHClient, _validate_pkey
 
 logger = logging.getLogger(__name__)
@@ -157,32 +151,36 @@ class ParallelSSHClient(BaseParallelSSHClient):
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
     ) -> None:
+        pkey, proxy_pkey = _validate_pkey(pkey), _validate_pkey(proxy_pkey)
+        # what every host's settings start from (pssh.clients._settings.settings_for)
+        self._args = HostSettings.given(
+            user=user, password=password, port=port, port_default=22, pkey=pkey,
+            num_retries=num_retries, retry_delay=retry_delay,
+            allow_agent=allow_agent, timeout=timeout, forward_ssh_agent=forward_ssh_agent,
+            tunnel_timeout=tunnel_timeout, known_hosts=known_hosts,
+            host_key_policy=host_key_policy, ssh_config=ssh_config,
+            proxy=None if proxy_host is None else ProxyArgs(
+                proxy_host, proxy_port, proxy_user, proxy_password, proxy_pkey
+            ),
+        )  # fmt: skip
         super().__init__(
-            hosts,
-            user=user,
-            password=password,
-            port=port,
-            pkey=_validate_pkey(pkey),
-            allow_agent=allow_agent,
-            num_retries=num_retries,
-            timeout=timeout,
-            pool_size=pool_size,
-            host_config=host_config,
-            retry_delay=retry_delay,
-        )
+            hosts, user=user, password=password, port=port, pkey=pkey,
+            allow_agent=allow_agent, num_retries=num_retries, timeout=timeout,
+            pool_size=pool_size, host_config=host_config, retry_delay=retry_delay,
+        )  # fmt: skip
         self.proxy_host = proxy_host
         self.proxy_port = proxy_port
         self.proxy_user = proxy_user
         self.proxy_password = proxy_password
-        self.proxy_pkey = _validate_pkey(proxy_pkey)
+        self.proxy_pkey = proxy_pkey
         self.forward_ssh_agent = forward_ssh_agent
         self.tunnel_timeout = tunnel_timeout
         self.known_hosts = known_hosts
-        self.host_key_policy = check_policy(host_key_policy)
-        self._ssh_config = load_ssh_config(ssh_config)
-        self._known_hosts_cache: dict = {}  # one KnownHosts per set of files
-        self._proxy: ProxyConnection | None = None
-        self._jumps: dict = {}  # ProxyJump hops -> ProxyConnection
+        self.host_key_policy = self._args.host_key_policy
+        self._ssh_config = self._args.ssh_config
+        self._known_hosts_cache = self._args.known_hosts_cache  # one KnownHosts per set of files
+        # the connections to proxy_host and the ProxyJump hops, shared by the hosts
+        self._router = Router(SSHClient)
 
     def run_command(  # type: ignore[override]
         self,
@@ -295,65 +293,13 @@ class ParallelSSHClient(BaseParallelSSHClient):
         )
 
     def _make_ssh_client(self, host: str) -> SSHClient:
-        port = self._host_setting(host, "port", None)
-        if port is None and self.port != 22:
-            port = self.port  # 22, the documented default, gives way to the config's Port
-        kwargs: dict[str, Any] = dict(
-            user=self._host_setting(host, "user", self.user),
-            password=self._host_setting(host, "password", self.password),
-            port=port,
-            pkey=self._host_setting(host, "private_key", self.pkey),
-            num_retries=self.num_retries,
-            retry_delay=self.retry_delay,
-            allow_agent=self.allow_agent,
-            timeout=self.timeout,
-            forward_ssh_agent=self.forward_ssh_agent,
-            **self._client_options(),
-        )
-        if self.proxy_host is not None:
-            return ProxiedSSHClient(host, self._proxy_connection(), **kwargs)
-        hops = lookup(self._ssh_config, host, kwargs["user"], port).proxy_jump
-        if hops:
-            return ProxiedSSHClient(host, self._jump_connection(hops), **kwargs)
-        return SSHClient(host, **kwargs)
+        settings = settings_for(host, self._args, self.host_config)
+        return SSHClient(host, _settings=settings, _router=self._router)
 
-    def _client_options(self) -> dict[str, Any]:
-        """Host key and OpenSSH config options for every client, proxies too."""
-        return dict(
-            known_hosts=self.known_hosts, host_key_policy=self.host_key_policy,
-            ssh_config=self._ssh_config, _known_hosts_cache=self._known_hosts_cache,
-        )  # fmt: skip
-
-    def _proxy_options(self) -> dict[str, Any]:
-        return dict(
-            num_retries=self.num_retries, retry_delay=self.retry_delay,
-            allow_agent=self.allow_agent, channel_retries=self.num_retries,
-            timeout=self.tunnel_timeout if self.tunnel_timeout is not None else self.timeout,
-            client_options=self._client_options(),
-        )  # fmt: skip
-
-    def _proxy_connection(self) -> ProxyConnection:
-        """The one SSH connection to ``proxy_host`` that carries every
-        host's tunnel (connected by the first host task that needs it)."""
-        proxy = self._proxy
-        if proxy is None:
-            assert self.proxy_host is not None
-            proxy = self._proxy = ProxyConnection(
-                self.proxy_host, port=self.proxy_port if self.proxy_port != 22 else None,
-                user=self.proxy_user, password=self.proxy_password, pkey=self.proxy_pkey,
-                **self._proxy_options(),
-            )  # fmt: skip
-        return proxy
-
-    def _jump_connection(self, hops: tuple) -> ProxyConnection:
-        """The connection to the last ``ProxyJump`` hop; hosts behind the
-        same hops share the connections."""
-        return jump_connection(hops, self._jumps, **self._proxy_options())
-
-    def _proxies(self) -> list[ProxyConnection]:
-        proxy = getattr(self, "_proxy", None)
-        jumps = list(getattr(self, "_jumps", {}).values())
-        return ([proxy] if proxy is not None else []) + jumps[::-1]
+    @property
+    def _proxy(self) -> Hop | None:
+        """The connection to ``proxy_host``, once made."""
+        return self._router.connections.get(("proxy_host",))
 
     def disconnect(self) -> None:
         """Disconnect every host's client and close the proxy connections
@@ -362,17 +308,12 @@ class ParallelSSHClient(BaseParallelSSHClient):
         self.host_clients.clear()
         for client in clients:
             client.disconnect()
-        proxies = self._proxies()
-        self._proxy, self._jumps = None, {}
-        for proxy in proxies:
-            proxy.close()
+        self._router.close()
 
     def __del__(self) -> None:
-        for proxy in self._proxies():
-            try:
-                proxy.abort()
-            except Exception:  # nothing to report to at collection time
-                pass
+        router = self.__dict__.get("_router")
+        if router is not None:
+            router.abort()
 
     def _client_alive(self, client: Any) -> bool:
         return client.session is not None

@@ -36,17 +36,9 @@ from ...exceptions import (
     Timeout,
     UnknownHostException,
 )
-from .._host_keys import (
-    ConfigArg,
-    HostKeyChecker,
-    KnownHostsArg,
-    PolicyArg,
-    check_policy,
-    load_ssh_config,
-    lookup,
-)
-from .._proxy_command import proxy_command
-from .._sock import open_socket
+from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
+from .._route import Via
+from .._settings import HostSettings, settings_for
 from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, delegate
 from ._auth import Authenticator
@@ -58,6 +50,7 @@ from ._eagain import eagain
 from ._errors import map_errors
 from ._keepalive import start_keepalive
 from ._output import ChannelOutput
+from ._route import Router
 from ._scp import SCPTransfers
 from ._transfer import SFTPTransfers
 
@@ -161,43 +154,37 @@ class SSHClient(BaseSSHClient):
         known_hosts: KnownHostsArg = None,
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
-        _known_hosts_cache: dict | None = None,
-        _follow_proxy_jump: bool = True,
+        _settings: HostSettings | None = None,
+        _router: Router | None = None,
     ) -> None:
-        check_policy(host_key_policy)
-        pkey = _validate_pkey(pkey)
-        config = load_ssh_config(ssh_config)
-        cfg = lookup(config, host, user, port)
+        settings = _settings or settings_for(host, HostSettings.given(
+            user=user, password=password, port=port, pkey=pkey, num_retries=num_retries,
+            retry_delay=retry_delay, allow_agent=allow_agent, timeout=timeout,
+            forward_ssh_agent=forward_ssh_agent, tunnel_address=proxy_host,
+            known_hosts=known_hosts, host_key_policy=host_key_policy, ssh_config=ssh_config,
+        ))  # fmt: skip
+        self.settings = settings
+        """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
+        cfg = settings.resolved
+        route = settings.route
         super().__init__(
-            host, user=cfg.user, password=password, port=cfg.port, pkey=pkey,
-            num_retries=num_retries, retry_delay=retry_delay, allow_agent=allow_agent,
-            timeout=timeout, forward_ssh_agent=forward_ssh_agent, proxy_host=proxy_host,
+            host, user=cfg.user, password=settings.password, port=cfg.port,
+            pkey=_validate_pkey(settings.pkey), num_retries=settings.num_retries,
+            retry_delay=settings.retry_delay, allow_agent=settings.allow_agent,
+            timeout=settings.timeout, forward_ssh_agent=settings.forward_ssh_agent,
+            proxy_host=route.proxy.host if isinstance(route, Via) else settings.tunnel_address,
         )  # fmt: skip
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
         """The host's OpenSSH configuration (:class:`pssh._ssh_config.HostConfig`)."""
-        self.host_keys = HostKeyChecker(
-            host, cfg, self.port, known_hosts, host_key_policy, _known_hosts_cache
-        )
+        self.host_keys = settings.host_key_checker()
         """How the host's key is verified (:class:`pssh.clients._host_keys.HostKeyChecker`)."""
         self._keepalive: Any = None
-        self._jumps: dict = {}
-        self._jump: Any = None
-        self._proxy_command = None
-        if proxy_host is None and not cfg.proxy_jump:  # (a first ProxyJump hop's too, as ssh)
-            self._proxy_command = proxy_command(host, cfg, self.port, self.user)
-        if _follow_proxy_jump and proxy_host is None and cfg.proxy_jump:
-            from ._proxy import jump_connection  # _proxy imports this module
-
-            self._jump = jump_connection(
-                cfg.proxy_jump, self._jumps, num_retries=num_retries, retry_delay=retry_delay,
-                allow_agent=allow_agent, timeout=timeout, channel_retries=num_retries,
-                client_options=dict(
-                    known_hosts=known_hosts, host_key_policy=host_key_policy,
-                    ssh_config=config, _known_hosts_cache=_known_hosts_cache,
-                ),
-            )  # fmt: skip
+        # the proxy and ProxyJump connections: a parallel client's (shared), else our own
+        self._router = _router if _router is not None else Router(SSHClient)
+        self._own_router = _router is None
+        self._proxy_command = settings.proxy_command()
         self.session: Any = None
         self.sock: Any = None
         self._io: Any = None
@@ -248,7 +235,7 @@ class SSHClient(BaseSSHClient):
     @property
     def _connect_timeout(self) -> float | None:
         # ``timeout`` if given, else ConnectTimeout from the OpenSSH config
-        return self.timeout if self.timeout is not None else self.ssh_host_config.connect_timeout
+        return self.settings.connect_timeout
 
     def _open_socket(self) -> Any:
         """A connected socket for one connection attempt: to ``proxy_host``
@@ -256,13 +243,7 @@ class SSHClient(BaseSSHClient):
         ``ProxyJump`` hops of the OpenSSH config. A subclass may return
         another socket-like object with a ``fileno()``, e.g. one end of a
         tunnel through a proxy (:mod:`pssh.clients.native.tunnel`)."""
-        if self._jump is not None:
-            return self._jump.socket_to(self.hostname, self.port, name=self.host)
-        if self._proxy_command is not None:
-            return self._proxy_command.open()
-        return open_socket(
-            self.proxy_host or self.hostname, self.port, self._connect_timeout, name=self.host
-        )
+        return self._router.open(self.settings, self._connect_timeout, self._proxy_command)
 
     def _prefer_host_key_algorithms(self) -> None:
         # Offer the types of the keys recorded for the host first, as ssh does.
@@ -315,8 +296,13 @@ class SSHClient(BaseSSHClient):
 
     def _close_jumps(self) -> None:
         # the ProxyJump connections this client made for itself, last hop first
-        for jump in reversed(list(self._jumps.values())):
-            jump.close()
+        if self._own_router:
+            self._router.close()
+
+    @property
+    def _jumps(self) -> dict:
+        # the ProxyJump connections of this client's router, by hops
+        return dict(self._router.connections)
 
     def __enter__(self) -> SSHClient:
         return self

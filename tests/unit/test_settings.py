@@ -1,0 +1,210 @@
+"""Unit tests for pssh.clients._settings: the merge order of a host's settings
+(``host_config``, then the constructor arguments, then the OpenSSH
+configuration, then the defaults) and the route decided with them."""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+
+import pytest
+
+from pssh._known_hosts import HostKeyPolicy
+from pssh._ssh_config import JumpHost, SSHConfig
+from pssh.clients._route import Command, Direct, Via, hops
+from pssh.clients._settings import HostSettings, ProxyArgs, host_config_entry, settings_for
+
+CONFIG = """
+Host web
+    HostName 10.0.0.7
+    User cfguser
+    Port 2200
+    IdentityFile /nonexistent/cfg_key
+    ConnectTimeout 7
+    StrictHostKeyChecking yes
+Host jumped
+    ProxyJump alice@j1:2201,j2
+Host j2
+    Port 2202
+    User bob
+    ProxyJump ignored-hop
+Host commanded
+    ProxyCommand nc %h %p
+Host both
+    ProxyJump j1
+    ProxyCommand nc %h %p
+Host bastion
+    Port 2022
+    User baston-user
+"""
+
+
+def given(text: str = CONFIG, **kwargs):
+    return HostSettings.given(ssh_config=SSHConfig.from_string(text), **kwargs)
+
+
+# -- merge order ---------------------------------------------------------------------------
+
+
+def test_defaults_when_nothing_is_given():
+    s = settings_for("plain", given(""))
+    assert (s.host, s.user, s.port, s.password, s.pkey) == ("plain", None, None, None, None)
+    assert s.login_user == getpass.getuser()
+    assert s.login_port == 22 and s.hostname == "plain"
+    assert s.route == Direct("plain", 22)
+    assert s.connect_timeout is None
+
+
+def test_openssh_config_fills_what_was_not_given():
+    s = settings_for("web", given())
+    assert s.login_user == "cfguser" and s.login_port == 2200 and s.hostname == "10.0.0.7"
+    assert s.route == Direct("10.0.0.7", 2200)
+    assert s.connect_timeout == 7
+    assert s.user is None and s.port is None  # not given: the config's values apply
+
+
+def test_arguments_win_over_the_openssh_config():
+    s = settings_for("web", given(user="arguser", port=2300, timeout=3))
+    assert s.login_user == "arguser" and s.login_port == 2300
+    assert s.connect_timeout == 3
+    assert s.route == Direct("10.0.0.7", 2300)
+
+
+def test_host_config_wins_over_arguments():
+    host_config = {"web": {"user": "hcuser", "port": 2400, "password": "hcpw",
+                           "private_key": b"hckey"}}  # fmt: skip
+    args = given(user="arguser", port=2300, password="argpw", pkey="/arg/key")
+    s = settings_for("web", args, host_config)
+    assert (s.login_user, s.login_port, s.password, s.pkey) == ("hcuser", 2400, "hcpw", b"hckey")
+    # another host of the same client keeps the arguments
+    other = settings_for("other", args, host_config)
+    assert (other.login_user, other.login_port, other.password, other.pkey) == (
+        "arguser", 2300, "argpw", "/arg/key",
+    )  # fmt: skip
+
+
+def test_host_config_values_of_none_are_not_given():
+    s = settings_for("web", given(user="arguser"), {"web": {"user": None, "port": None}})
+    assert s.login_user == "arguser" and s.login_port == 2200
+
+
+def test_the_documented_default_port_is_not_given():
+    # native ParallelSSHClient: port=22 is its documented default, so the config's Port wins
+    assert settings_for("web", given(port=22, port_default=22)).login_port == 2200
+    assert settings_for("web", given(port=2300, port_default=22)).login_port == 2300
+    # the other clients' port defaults to None: 22 given is 22
+    assert settings_for("web", given(port=22)).login_port == 22
+    # a host_config port is always given
+    assert settings_for("web", given(port_default=22), {"web": {"port": 22}}).login_port == 22
+
+
+def test_host_key_settings_merge():
+    s = settings_for("web", given())
+    assert s.host_key_checker().policy is HostKeyPolicy.STRICT  # StrictHostKeyChecking yes
+    s = settings_for("web", given(host_key_policy="off"))
+    assert s.host_key_checker().policy is HostKeyPolicy.OFF  # the argument wins
+    checker = settings_for("web", given(known_hosts="/tmp/kh")).host_key_checker()
+    assert checker.write_path == "/tmp/kh" and (checker.name, checker.port) == ("10.0.0.7", 2200)
+
+
+def test_given_checks_the_arguments_once():
+    with pytest.raises(ValueError):
+        HostSettings.given(host_key_policy="sometimes")
+    with pytest.raises(TypeError, match="host_config must be a dict"):
+        settings_for("web", given(), [{"user": "x"}])
+    assert host_config_entry(None, "web") == {}
+
+
+def test_settings_are_frozen_and_keep_secrets_out_of_repr():
+    s = settings_for("web", given(password="hunter2", pkey=b"-----BEGIN key text"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.user = "other"  # type: ignore[misc]
+    assert "hunter2" not in repr(s) and "key text" not in repr(s)
+    assert s.retry.num_retries == 3
+
+
+# -- the route -----------------------------------------------------------------------------
+
+
+def test_proxy_command_route():
+    s = settings_for("commanded", given(port=2222))
+    assert s.route == Command("nc %h %p")
+    assert s.proxy_command().command == "nc commanded 2222"
+    assert settings_for("web", given()).proxy_command() is None
+    # a ProxyJump in the configuration wins over its ProxyCommand
+    assert isinstance(settings_for("both", given()).route, Via)
+
+
+def test_proxy_jump_chain():
+    s = settings_for("jumped", given(user="me", timeout=4, num_retries=2, pkey="/k",
+                                     password="pw", forward_ssh_agent=True))  # fmt: skip
+    route = s.route
+    assert isinstance(route, Via)
+    assert (route.address, route.port) == ("jumped", 22)
+    j1, j2 = hops(route)
+    assert (j1.host, j1.login_user, j1.login_port) == ("j1", "alice", 2201)
+    # the hop's own configuration: User and Port, but not its own ProxyJump
+    assert (j2.host, j2.login_user, j2.login_port) == ("j2", "bob", 2202)
+    assert route.proxy is j2 and isinstance(j2.route, Via) and j2.route.proxy is j1
+    assert j1.route == Direct("j1", 2201)
+    assert (j2.route.address, j2.route.port) == ("j2", 2202)
+    for hop in (j1, j2):
+        # the client's timeout, retries and host key settings; their own credentials
+        assert (hop.timeout, hop.num_retries, hop.password, hop.pkey) == (4, 2, None, None)
+        assert hop.forward_ssh_agent is False
+    # sharing keys: hosts behind the same hops share the connections
+    assert route.key == ("ProxyJump", JumpHost("alice", "j1", 2201), JumpHost(None, "j2", None))
+    assert j2.route.key == ("ProxyJump", JumpHost("alice", "j1", 2201))
+
+
+def test_tunnel_timeout_and_hop_retries_apply_to_hops():
+    s = settings_for("jumped", given(timeout=4, tunnel_timeout=9, num_retries=3, hop_num_retries=1))
+    for hop in hops(s.route):
+        assert (hop.timeout, hop.num_retries) == (9, 1)
+    assert (s.timeout, s.num_retries) == (4, 3)
+
+
+def test_proxy_host_wins_over_proxy_jump_and_proxy_command():
+    proxy = ProxyArgs("bastion", 22, "puser", "ppw", b"pkey")
+    for host in ("jumped", "commanded", "web"):
+        s = settings_for(host, given(proxy=proxy))
+        assert isinstance(s.route, Via) and s.route.key == ("proxy_host",)
+        (hop,) = hops(s.route)
+        # proxy_port=22 is the documented default: the proxy's own Port applies
+        assert (hop.host, hop.login_port, hop.login_user) == ("bastion", 2022, "puser")
+        assert (hop.password, hop.pkey) == ("ppw", b"pkey")
+        assert hop.route == Direct("bastion", 2022)
+    s = settings_for("web", given(proxy=ProxyArgs("bastion", 2023)))
+    assert hops(s.route)[0].login_port == 2023
+    assert (s.route.address, s.route.port) == ("10.0.0.7", 2200)
+
+
+def test_proxy_credentials_inherited_only_when_asked():
+    args = dict(user="huser", password="hpw", pkey="/host/key", proxy=ProxyArgs("bastion"))
+    (hop,) = hops(settings_for("web", given(**args)).route)
+    assert (hop.login_user, hop.password, hop.pkey) == ("baston-user", None, None)
+    # paramiko clients, as 1.8.0: a proxy without its own credentials gets the host's
+    (hop,) = hops(settings_for("web", given(proxy_inherits_credentials=True, **args)).route)
+    assert (hop.login_user, hop.password, hop.pkey) == ("huser", "hpw", "/host/key")
+
+
+def test_tunnel_address_is_a_direct_route():
+    # native SSHClient(proxy_host=...) (1.8.0): connect to a local tunnel end instead
+    s = settings_for("jumped", given(tunnel_address="127.0.0.1", port=4000))
+    assert s.route == Direct("127.0.0.1", 4000)
+    assert settings_for("commanded", given(tunnel_address="127.0.0.1")).route == Direct(
+        "127.0.0.1", 22
+    )
+
+
+def test_hops_do_not_follow_their_own_proxy_jump():
+    s = settings_for("j2", given(follow_proxy_jump=False))
+    assert s.route == Direct("j2", 2202)
+    assert isinstance(settings_for("j2", given()).route, Via)
+
+
+def test_a_new_host_reuses_the_parsed_config_and_cache():
+    args = given()
+    a, b = settings_for("web", args), settings_for("jumped", args)
+    assert a.ssh_config is b.ssh_config is args.ssh_config
+    assert a.known_hosts_cache is b.known_hosts_cache is hops(b.route)[0].known_hosts_cache
