@@ -2,14 +2,17 @@
 
 Importing these modules patches nothing (no gevent monkey patching).
 
-Layering, from the bottom up: ``_eagain``, ``_errors``, ``_keepalive``,
-``_output`` -> ``_forward`` (tunnel forwarding), ``_auth``, ``_sftp`` ->
-``_scp`` -> ``_transfer`` -> ``_route`` (:class:`~._route.Router`: the socket
-of each route, through shared :class:`~._route.Hop` proxy connections; the
-client class is injected as a factory, so ``_route`` never imports
-``single``) -> ``single`` (``SSHClient``) -> ``_proxy`` (``ProxyConnection``
-from 1.8.0-style arguments) -> ``tunnel`` (``Tunnel`` thread); ``parallel``
-(``ParallelSSHClient``) over ``single`` and ``_route``.
+Layering, from the bottom up: ``_eagain``, ``_errors``, ``_keepalive`` ->
+``_connection`` (the live connection, described by the ``typing.Protocol``
+``SSHConnection``, that the client's parts share) -> the parts: ``_auth``,
+``_output`` -> ``_commands``, ``_sftp`` -> ``_transfer`` (SFTP) -> ``_scp``;
+``_forward`` (tunnel forwarding) -> ``_route`` (:class:`~._route.Router`: the
+socket of each route, through shared :class:`~._route.Hop` proxy connections;
+the client class is injected as a factory, so ``_route`` never imports
+``single``) -> ``single`` (``SSHClient``: connects, hands the connection to
+its parts and delegates its documented methods to them) -> ``_proxy``
+(``ProxyConnection`` from 1.8.0-style arguments) -> ``tunnel`` (``Tunnel``
+thread); ``parallel`` (``ParallelSSHClient``) over ``single`` and ``_route``.
 """
 
 import logging
