@@ -162,6 +162,11 @@ class PKeyFileError(PSSHError):
     """Raised on errors finding private key file"""
 
 
+class ShellError(PSSHError):
+    """Raised on errors running command on interactive shell (parallel-ssh 2.x):
+    a command given to a shell that was closed or never opened"""
+
+
 class HostKeyError(SessionError):
     """Raised when a server's host key cannot be verified.
 

@@ -22,6 +22,7 @@ from ..exceptions import HostArgumentException, Timeout
 from ..output import HostOutput
 from ._limits import raise_open_files_limit
 from ._settings import check_host_config
+from ._shell import InteractiveShell
 
 logger = logging.getLogger("pssh.clients")
 host_logger = logging.getLogger("pssh.host_logger")
@@ -618,6 +619,134 @@ class BaseParallelSSHClient:
             copy_args,
             **kwargs,
         )
+
+    # -- interactive shells (parallel-ssh 2.x) ----------------------------
+
+    def open_shell(
+        self,
+        encoding: str = "utf-8",
+        read_timeout: float | None = None,
+        *,
+        stop_on_errors: bool = True,
+    ) -> list[InteractiveShell]:
+        """Open an interactive login shell on every host, in parallel.
+
+        Give the shells commands with :py:meth:`run_shell_commands` (or each shell's
+        ``run``), then wait for them with :py:meth:`join_shells` and read each shell's
+        ``stdout``, ``stderr`` and ``exit_code`` (the last command's). See :doc:`/advanced`.
+
+        :param encoding: Encoding of the commands written and of the output.
+        :type encoding: str
+        :param read_timeout: (Optional) Seconds without output after which reading a
+          shell's ``stdout``/``stderr`` raises :py:class:`pssh.exceptions.Timeout`.
+        :type read_timeout: float
+        :param stop_on_errors: (Optional, keyword; not in parallel-ssh 2.x) ``True``
+          (default, as 2.x): the first host's failure is raised, after the shells opened
+          on the other hosts are closed. ``False``: a host that failed gets a closed shell
+          whose ``output.exception`` is its error, which the other shell methods skip.
+        :type stop_on_errors: bool
+        :returns: The shells of ``self.hosts``, in order.
+        :rtype: list(:py:class:`pssh.clients._shell.InteractiveShell`)
+        :raises: the failed host's exception (naming it) when ``stop_on_errors``.
+        """
+        "".encode(encoding)  # an unknown codec fails here, on no host
+        hosts = self.hosts
+        tasks = [
+            self.pool.spawn(self._command_task, host, self._open_shell, host, encoding,
+                            read_timeout)
+            for host in hosts
+        ]  # fmt: skip
+        gevent.joinall(tasks)
+        shells: list[InteractiveShell] = []
+        failure: BaseException | None = None
+        for host, task in zip(hosts, tasks):
+            result = task.get()
+            if isinstance(result, _Failed):
+                failure = failure or result.exception
+                result = InteractiveShell(
+                    None, None, None, None, None, encoding, host=host, exception=result.exception
+                )
+            shells.append(result)
+        if failure is not None and stop_on_errors:
+            self._close_quietly([shell for shell in shells if not shell.closed])
+            raise failure
+        return shells
+
+    def _open_shell(self, host: str, encoding: str, read_timeout: float | None) -> Any:
+        return self._get_client(host).open_shell(encoding=encoding, read_timeout=read_timeout)
+
+    def _close_quietly(self, shells: list[InteractiveShell]) -> None:
+        # shells nobody will use (another host failed): end them, errors only logged
+        def close(shell: InteractiveShell) -> None:
+            try:
+                shell.close(timeout=self.timeout or 10)
+            except Exception as exc:
+                logger.debug("Could not close the shell on %s: %s", shell.host, exc)
+
+        gevent.joinall([gevent.spawn(close, shell) for shell in shells])
+
+    def run_shell_commands(self, shells: list[InteractiveShell], commands: Any) -> None:
+        """Run command(s) on every shell, in parallel: each shell runs them in order.
+
+        :param shells: Shells from :py:meth:`open_shell`; shells of failed hosts
+          (``output.exception`` set) are skipped.
+        :type shells: list(:py:class:`pssh.clients._shell.InteractiveShell`)
+        :param commands: One command line (several lines run one after the other) or a
+          list of them.
+        :type commands: str or list(str)
+        :raises: :py:class:`pssh.exceptions.ShellError` naming the host when a shell was
+          closed (joined) already; a connection error of a host, naming it. Every shell is
+          given the commands before the first error is raised.
+        """
+        tasks = [
+            gevent.spawn(self._run_for_host, shell.host, shell.run_all, commands)
+            for shell in shells
+            if shell.output.exception is None
+        ]
+        gevent.joinall(tasks)
+        for task in tasks:
+            if task.exception is not None:
+                raise task.exception
+
+    def join_shells(self, shells: list[InteractiveShell], timeout: float | None = None) -> None:
+        """Wait for the shells' commands to finish and close the shells, in parallel: their
+        output can then be read without waiting, and ``exit_code`` is each shell's last
+        command's. Closed shells run no more commands.
+
+        :param shells: Shells from :py:meth:`open_shell` (those of failed hosts are skipped).
+        :type shells: list(:py:class:`pssh.clients._shell.InteractiveShell`)
+        :param timeout: (Optional) Seconds to wait at most. Defaults to ``self.timeout``,
+          as in parallel-ssh 2.x (``None`` there waits as long as the commands run).
+        :type timeout: float
+        :raises: :py:class:`pssh.exceptions.Timeout` when shells are still running after
+          ``timeout``: its ``args`` are ``(message, timeout, finished_shells,
+          unfinished_shells)`` as in 2.x (also the attributes ``finished_shells`` and
+          ``unfinished_shells``); the unfinished shells keep running (join them again).
+          Else a host's connection error, naming it.
+        """
+        wait = self.timeout if timeout is None else timeout
+        todo = [shell for shell in shells if shell.output.exception is None]
+        tasks = [
+            gevent.spawn(self._run_for_host, shell.host, shell.close, timeout=wait)
+            for shell in todo
+        ]
+        gevent.joinall(tasks)
+        unfinished = [
+            shell for shell, task in zip(todo, tasks) if isinstance(task.exception, Timeout)
+        ]
+        if unfinished:
+            finished = [shell for shell in todo if shell.closed]
+            exc = Timeout(
+                "Shells still running after %s seconds - finished: %s, unfinished: %s",
+                wait, finished, unfinished,
+                host=unfinished[0].host if len(unfinished) == 1 else None,
+            )  # fmt: skip
+            exc.finished_shells = finished  # type: ignore[attr-defined]
+            exc.unfinished_shells = unfinished  # type: ignore[attr-defined]
+            raise exc
+        for task in tasks:
+            if task.exception is not None:
+                raise task.exception
 
 
 __all__ = ["BaseParallelSSHClient", "host_logger", "logger"]

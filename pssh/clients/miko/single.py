@@ -34,6 +34,7 @@ from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._lines import codec_name
 from .._route import Direct, Via
 from .._settings import HostSettings, ProxyArgs, settings_for
+from .._shell import InteractiveShell
 from .._sock import open_socket
 from ..base_single import BaseSSHClient, Holders
 from ._errors import map_errors, map_proxy_errors
@@ -48,6 +49,7 @@ from ._options import (
 )
 from ._output import ChannelOutput, Stdin, iter_lines, output_dropped
 from ._sftp import SFTPMixin
+from ._shell import open_shell as _open_shell
 
 logger = logging.getLogger(__name__)
 host_logger = logging.getLogger("pssh.host_logger")
@@ -506,6 +508,35 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     def finished(self, channel: Any) -> bool:
         """Whether the command on ``channel`` has finished, without waiting."""
         return channel is None or bool(channel.exit_status_ready())
+
+    def open_shell(
+        self, encoding: str = "utf-8", read_timeout: float | None = None
+    ) -> InteractiveShell:
+        """Open an interactive login shell on a new channel (parallel-ssh 2.x).
+
+        Commands given to the shell's ``run`` run in order in that one shell, sharing its
+        state (``cd``, variables); closing it (``close()``, or leaving its ``with`` block)
+        ends its input and waits for it to exit. Its ``stdout``/``stderr`` then hold every
+        command's output and its ``exit_code`` is the last command's.
+
+        .. code-block:: python
+
+          with client.open_shell() as shell:
+              shell.run('cd /tmp')
+              shell.run('pwd')
+          print(list(shell.stdout), shell.exit_code)
+
+        :param encoding: Encoding of the commands written and of the output.
+        :type encoding: str
+        :param read_timeout: (Optional) Seconds without output after which reading
+          ``stdout``/``stderr`` raises :py:class:`pssh.exceptions.Timeout`; defaults to
+          ``channel_timeout``.
+        :type read_timeout: float
+        :rtype: :py:class:`pssh.clients._shell.InteractiveShell`
+        :raises: :py:class:`pssh.exceptions.SessionError` naming the host when no channel
+          or shell can be opened.
+        """
+        return _open_shell(self, encoding, read_timeout)
 
 
 __all__ = ["SSHClient", "host_logger", "logger"]

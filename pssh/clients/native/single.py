@@ -39,6 +39,7 @@ from ...exceptions import (
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._route import Via
 from .._settings import HostSettings, settings_for
+from .._shell import InteractiveShell
 from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, delegate
 from ._auth import Authenticator
@@ -52,6 +53,7 @@ from ._keepalive import start_keepalive
 from ._output import ChannelOutput
 from ._route import Router
 from ._scp import SCPTransfers
+from ._shell import open_shell as _open_shell
 from ._transfer import SFTPTransfers
 
 logger = logging.getLogger(__name__)
@@ -419,3 +421,18 @@ class SSHClient(BaseSSHClient):
     copy_remote_file = delegate("sftp_transfers", SFTPTransfers.copy_remote_file)
     scp_send = delegate("scp_transfers", SCPTransfers.scp_send)
     scp_recv = delegate("scp_transfers", SCPTransfers.scp_recv)
+
+    def open_shell(
+        self, encoding: str = "utf-8", read_timeout: float | None = None
+    ) -> InteractiveShell:
+        """Open an interactive login shell on a new channel (parallel-ssh 2.x): its
+        ``run(cmd)`` commands run in order in that one shell, sharing its state; closing it
+        (or leaving its ``with`` block) waits for it to exit. See :doc:`/advanced`.
+
+        :param encoding: Encoding of the commands written and of the output.
+        :param read_timeout: (Optional) Seconds without output after which reading
+          ``stdout``/``stderr`` raises :py:class:`pssh.exceptions.Timeout`.
+        :rtype: :py:class:`pssh.clients._shell.InteractiveShell`
+        :raises: :py:class:`pssh.exceptions.SessionError` naming the host when no channel
+          or shell can be opened."""
+        return _open_shell(self.commands, encoding, read_timeout)
