@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from ..exceptions import ShellError
+from ..exceptions import PSSHError, ShellError
 from ..output import HostOutput
 
 
@@ -33,6 +33,9 @@ class ShellClient(Protocol):
 
     def get_exit_status(self, channel: Any) -> int | None:
         """The shell's exit status, ``None`` while it runs."""
+
+    def finished(self, channel: Any) -> bool:
+        """Whether the shell has exited, without waiting (output that arrived is kept)."""
 
 
 class InteractiveShell:
@@ -108,13 +111,31 @@ class InteractiveShell:
         :param cmd: The command line (several lines are run one after the other).
         :type cmd: str
         :raises: :py:class:`pssh.exceptions.ShellError` naming the host when the shell has
-          been closed, its input ended, or it could not be opened.
+          been closed, its input ended, it exited (``exit`` ran) or it could not be opened.
         """
         if self._eof_sent:
             raise ShellError(
                 "Shell on host %s is closed: it cannot run %r", self.host, cmd, host=self.host
             )
-        self.output.stdin.write((cmd + "\n").encode(self.encoding))
+        if self._exited():
+            raise self._exited_error(cmd)
+        try:
+            self.output.stdin.write((cmd + "\n").encode(self.encoding))
+        except PSSHError as exc:
+            if self._exited():  # it ended while we wrote: say so, not "connection lost"
+                raise self._exited_error(cmd) from exc
+            raise
+
+    def _exited(self) -> bool:
+        try:
+            return self.client is not None and self.client.finished(self.channel)
+        except PSSHError:  # the connection is gone: writing says so
+            return False
+
+    def _exited_error(self, cmd: str) -> ShellError:
+        return ShellError(
+            "Shell on host %s has exited: it cannot run %r", self.host, cmd, host=self.host
+        )
 
     def run_all(self, commands: str | Iterable[str]) -> None:
         """:meth:`run` one command (a string) or each of ``commands`` in order."""

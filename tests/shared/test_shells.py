@@ -112,6 +112,18 @@ def test_context_manager_closes_and_refuses_more_commands(client):
     shell.close()  # closing again does nothing
 
 
+def test_run_after_the_shell_exited_raises_shell_error(client):
+    shell = client.open_shell()
+    shell.run("echo bye; exit 4")
+    assert list(shell.stdout) == ["bye"]  # the end of its output: the shell has exited
+    with pytest.raises(ShellError) as raised:
+        shell.run("echo too late")
+    assert raised.value.host == client.host
+    assert "has exited" in str(raised.value)
+    shell.close()
+    assert shell.exit_code == 4
+
+
 def test_stdin_writes_go_to_the_shell(client):
     shell = client.open_shell()
     shell.stdin.write("echo from stdin\n")
