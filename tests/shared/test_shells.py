@@ -7,6 +7,7 @@ its output is read once it has been closed (joined); its exit code is the last c
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import pwd
 
@@ -48,6 +49,34 @@ def _fifo(remote_dir: str, name: str, user: str) -> str:
         entry = pwd.getpwnam(user)
         os.chown(path, entry.pw_uid, entry.pw_gid)
     return path
+
+
+def _params(func):
+    return [
+        (p.name, p.default)
+        for p in inspect.signature(func).parameters.values()
+        if p.name != "self" and p.kind is not p.KEYWORD_ONLY
+    ]
+
+
+def test_signatures_are_the_2x_ones(backend):
+    assert _params(backend.SSHClient.open_shell) == [("encoding", "utf-8"), ("read_timeout", None)]
+    parallel = backend.ParallelSSHClient
+    assert _params(parallel.open_shell) == [("encoding", "utf-8"), ("read_timeout", None)]
+    assert [name for name, _ in _params(parallel.run_shell_commands)] == ["shells", "commands"]
+    assert _params(parallel.join_shells)[1] == ("timeout", None)
+
+
+@pytest.mark.native_only
+def test_parallel_scp_signatures_are_the_2x_ones(backend):
+    empty = inspect.Parameter.empty
+    assert _params(backend.ParallelSSHClient.scp_send) == [
+        ("local_file", empty), ("remote_file", empty), ("recurse", False), ("copy_args", None)
+    ]  # fmt: skip
+    assert _params(backend.ParallelSSHClient.scp_recv) == [
+        ("remote_file", empty), ("local_file", empty), ("recurse", False), ("copy_args", None),
+        ("suffix_separator", "_"),
+    ]  # fmt: skip
 
 
 # -- single-host clients --------------------------------------------------------
