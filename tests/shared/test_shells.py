@@ -153,6 +153,21 @@ def test_run_after_the_shell_exited_raises_shell_error(client):
     assert shell.exit_code == 4
 
 
+def test_encoding_of_commands_and_output(client):
+    with client.open_shell(encoding="latin-1") as shell:
+        shell.run("echo é")  # sent as the one byte 0xe9
+        shell.run("printf '\\351\\n'")  # the byte 0xe9, read back as latin-1
+        shell.run("echo é | wc -c")  # one byte and the new line
+    assert list(shell.stdout) == ["é", "é", "2"]
+
+
+def test_unknown_encoding_fails_before_opening(client, make_client):
+    with pytest.raises(LookupError):
+        client.open_shell(encoding="no-such-codec")
+    with pytest.raises(LookupError):
+        make_client().open_shell(encoding="no-such-codec")
+
+
 def test_stdin_writes_go_to_the_shell(client):
     shell = client.open_shell()
     shell.stdin.write("echo from stdin\n")
