@@ -15,7 +15,7 @@ import gevent
 import pytest
 
 from pssh.clients._shell import InteractiveShell
-from pssh.exceptions import ConnectionErrorException, ShellError, Timeout
+from pssh.exceptions import ConnectionErrorException, SessionError, ShellError, Timeout
 from pssh.output import HostOutput
 
 pytestmark = pytest.mark.integration
@@ -166,6 +166,24 @@ def test_unknown_encoding_fails_before_opening(client, make_client):
         client.open_shell(encoding="no-such-codec")
     with pytest.raises(LookupError):
         make_client().open_shell(encoding="no-such-codec")
+
+
+def test_refused_shell_channel_raises_session_error(backend, sshd_factory):
+    config = sshd_factory(extra_config=["MaxSessions 1"]).config()
+    client = backend.SSHClient(
+        config.host, port=config.port, user=config.user, pkey=config.pkey, num_retries=1,
+        allow_agent=False,
+    )  # fmt: skip
+    try:
+        first = client.open_shell()
+        with pytest.raises(SessionError) as raised:
+            client.open_shell()
+        assert raised.value.host == config.host
+        first.run("echo still here")
+        first.close()
+        assert list(first.stdout) == ["still here"]
+    finally:
+        client.disconnect()
 
 
 def test_stdin_writes_go_to_the_shell(client):
