@@ -28,7 +28,8 @@ from ._engine import (
     load_paramiko_client,
     run_command_body,
 )
-from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file, split_specs
+from ..hostlist import expand as expand_hosts
+from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file
 from ._options import UsageError, parse_copy, parse_run
 from ._output import make_display
 from ._summary import (
@@ -91,7 +92,7 @@ def collect_hosts(args: argparse.Namespace) -> list[HostSpec]:
     texts: list[str] = []
     try:
         for value in args.host_args:
-            texts.extend(split_specs(value))
+            texts.extend(expand_hosts(value))  # ranges, ``!``/``&``/``^`` (pssh.hostlist)
         for path in args.hosts_files:
             try:
                 texts.extend(read_hosts_file(path))
