@@ -26,7 +26,9 @@ from typing import Any
 def _target(item: int | str, total: int) -> int:
     """The cumulative number of hosts one batch item stands for."""
     if isinstance(item, bool) or not isinstance(item, (int, str)):
-        raise ValueError("A batch size is a number of hosts or a percentage like '10%%', got %r" % (item,))
+        raise ValueError(
+            "A batch size is a number of hosts or a percentage like '10%%', got %r" % (item,)
+        )
     if isinstance(item, int):
         if item < 1:
             raise ValueError("A batch size must be at least 1, got %r" % (item,))
@@ -78,7 +80,9 @@ def parse_budget(max_failures: int | str) -> tuple[int | None, float | None]:
     :rtype: tuple
     """
     if isinstance(max_failures, bool) or not isinstance(max_failures, (int, str)):
-        raise ValueError("max_failures is a count or a percentage like '10%%', got %r" % (max_failures,))
+        raise ValueError(
+            "max_failures is a count or a percentage like '10%%', got %r" % (max_failures,)
+        )
     text = str(max_failures).strip()
     try:
         if text.endswith("%"):

@@ -335,7 +335,7 @@ def _read_all(output: Mapping[str, Any], timeout: float | None) -> dict[str, tup
         done = gevent.joinall(tasks, timeout=timeout)
         late = sorted({readers[i][0] for i, task in enumerate(tasks) if task not in done})
         gevent.killall([task for task in tasks if task not in done])
-        for key, host_out, name, _, sink in readers:
+        for _key, host_out, name, _, sink in readers:
             setattr(host_out, name, iter(list(sink)))
         for task in tasks:
             if task.ready() and task.exception is not None:

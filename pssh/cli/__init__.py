@@ -18,6 +18,8 @@ import sys
 
 import gevent
 
+from .._batches import budget_spent, plan_batches
+from ..hostlist import expand as expand_hosts
 from ._console import GREEN, RED, Console
 from ._copy import CopyUsageError, copy_body, plan_copy
 from ._engine import (
@@ -28,12 +30,12 @@ from ._engine import (
     load_paramiko_client,
     run_command_body,
 )
-from ..hostlist import expand as expand_hosts
 from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file
 from ._options import UsageError, parse_copy, parse_run
 from ._output import make_display
 from ._summary import (
     EXIT_INTERRUPTED,
+    EXIT_OK,
     EXIT_USAGE,
     HostResult,
     exit_status,
@@ -59,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] == "run":
             argv = argv[1:]
         return _run(parse_run(argv))
+    except NothingToRerun:
+        sys.stderr.write("pssh: --rerun-failed: no failed hosts listed; nothing to run\n")
+        return EXIT_OK
     except UsageError as exc:
         sys.stderr.write(f"pssh: error: {exc}\n")
         return EXIT_USAGE
@@ -90,6 +95,10 @@ def collect_hosts(args: argparse.Namespace) -> list[HostSpec]:
     :raises: :class:`UsageError`
     """
     texts: list[str] = []
+    if args.rerun_failed is not None:
+        if args.host_args or args.hosts_files:
+            raise UsageError("--rerun-failed takes its hosts from its file: give no -H or -h")
+        args.hosts_files = [args.rerun_failed]
     try:
         for value in args.host_args:
             texts.extend(expand_hosts(value))  # ranges, ``!``/``&``/``^`` (pssh.hostlist)
@@ -102,10 +111,16 @@ def collect_hosts(args: argparse.Namespace) -> list[HostSpec]:
     except HostSpecError as exc:
         raise UsageError(str(exc)) from None
     if not specs:
+        if args.rerun_failed is not None:
+            raise NothingToRerun
         if args.host_args or args.hosts_files:
             raise UsageError("the hosts given name no host")
         raise UsageError('no hosts: give -H "HOST ..." or -h HOSTSFILE (see pssh --help)')
     return specs
+
+
+class NothingToRerun(Exception):
+    """``--rerun-failed FILE`` with an empty FILE: the last run had no failure."""
 
 
 def read_password(askpass: bool) -> str | None:
@@ -241,19 +256,52 @@ def _copy(args: argparse.Namespace) -> int:
 
 
 def _execute(runner: Runner, specs: list[HostSpec], body: Body, args: argparse.Namespace) -> int:
+    if args.batches is None and args.max_failures is not None:
+        raise UsageError("--max-failures needs --batches")
     interrupted = False
+    if args.batches is None:
+        try:
+            runner.run(specs, body)
+        except KeyboardInterrupt:
+            interrupted = True
+        return _finish(runner.console, runner.results, args, interrupted)
+    results, stopped = [], None
+    ends = plan_batches(len(specs), args.batches)
+    budget = args.max_failures or 0
+    start = 0
     try:
-        runner.run(specs, body)
+        for number, end in enumerate(ends, 1):
+            try:
+                runner.run(specs[start:end], body, finish=False)
+            finally:
+                results.extend(runner.results)
+                runner.results = []
+            start = end
+            if runner.console.broken:  # stdout closed: stop, as a run without batches does
+                interrupted = True
+                break
+            failures = sum(1 for r in results if not r.ok)
+            if end < len(specs) and budget_spent(failures, end, budget):
+                stopped = (number, len(ends))
+                break
     except KeyboardInterrupt:
         interrupted = True
-    return _finish(runner.console, runner.results, args, interrupted)
+    for spec in specs[len(results) :]:  # never started: reported, and written to --failed-hosts
+        result = HostResult(spec)
+        if not interrupted:
+            result.fail("not_started")
+            result.finish()
+        results.append(result)
+    runner.display.finish(results)
+    return _finish(runner.console, results, args, interrupted, stopped)
 
 
 def _finish(
-    console: Console, results: list[HostResult], args: argparse.Namespace, interrupted: bool
-) -> int:
+    console: Console, results: list[HostResult], args: argparse.Namespace, interrupted: bool,
+    stopped: tuple[int, int] | None = None,
+) -> int:  # fmt: skip
     failed = any(not r.ok for r in results)
-    for number, line in enumerate(summary_lines(results, interrupted)):
+    for number, line in enumerate(summary_lines(results, interrupted, stopped)):
         if number == 0:
             console.message(line, RED if failed else GREEN)
         else:

@@ -146,6 +146,7 @@ def read_hosts_file(path: str) -> list[str]:
 
 
 __all__ = [
+    "MAX_EXPANSION",
     "HostSpec",
     "HostSpecError",
     "expand",

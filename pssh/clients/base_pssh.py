@@ -19,8 +19,8 @@ import gevent
 import gevent.pool
 from gevent.lock import Semaphore
 
-from ..constants import DEFAULT_RETRIES, RETRY_DELAY
 from .._batches import BatchOutput, budget_spent, parse_budget, plan_batches
+from ..constants import DEFAULT_RETRIES, RETRY_DELAY
 from ..exceptions import HostArgumentException, NotStartedError, Timeout
 from ..output import HostOutput
 from ._limits import raise_open_files_limit

@@ -20,8 +20,8 @@ import os
 import socket
 
 import pytest
-
 from backends import PARALLEL
+
 from pssh.exceptions import NotStartedError
 from pssh.summary import gather, summarize
 
@@ -112,7 +112,9 @@ def test_summary_names_each_cause(fleet):
     assert summary.failed[WRONG_PASSWORD].exception is output[WRONG_PASSWORD].exception
     assert summary.counts == {"unreachable": 1, "auth": 1, "host_key": 1, "exit": 1}
     assert summary.stopped_batch is None and not summary.ok
-    assert summary.lines()[0] == "7 hosts: 3 ok, 4 failed (1 unreachable, 1 auth, 1 host_key, 1 exit)"
+    assert (
+        summary.lines()[0] == "7 hosts: 3 ok, 4 failed (1 unreachable, 1 auth, 1 host_key, 1 exit)"
+    )
     assert fleet.ran() == [*GOOD, FAILS]
 
 

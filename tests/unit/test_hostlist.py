@@ -71,7 +71,11 @@ def test_fold_then_expand_gives_the_names_back() -> None:
     rng = random.Random(99)
     for _ in range(200):
         names = {
-            "%s%s" % (rng.choice(["web", "db", "10.0.0.", "x-"]), str(rng.randint(0, 150)).zfill(rng.choice([0, 2, 3])))
+            "%s%s"
+            % (
+                rng.choice(["web", "db", "10.0.0.", "x-"]),
+                str(rng.randint(0, 150)).zfill(rng.choice([0, 2, 3])),
+            )
             for _ in range(rng.randint(1, 30))
         }
         assert sorted(expand(fold(names))) == sorted(names)

@@ -93,7 +93,9 @@ def test_gather_groups_largest_first_with_folded_names_and_diffs() -> None:
     groups = gather(output)
     assert [g.label for g in groups] == ["web[01-20,33]", "db[2-3]", "db1"]
     assert groups[0].stdout == ["v1", "ok"] and groups[0].diff is None
-    assert groups[1].cause == "unreachable" and groups[1].message == "Error connecting to host <host>"
+    assert (
+        groups[1].cause == "unreachable" and groups[1].message == "Error connecting to host <host>"
+    )
     assert groups[2].diff == [
         "--- web[01-20,33]", "+++ db1", "@@ -1,3 +1,4 @@",
         "-v1", "+v2", " ok", "-[exit 0]", "+[stderr] warn", "+[exit 2]",
@@ -105,7 +107,10 @@ def test_gather_groups_largest_first_with_folded_names_and_diffs() -> None:
 
 
 def test_gather_regathers_and_takes_lists() -> None:
-    output = {"a": ran("a", ["x"]), "b": HostOutput("b", None, object(), ["x"], [], None, exit_code=0)}
+    output = {
+        "a": ran("a", ["x"]),
+        "b": HostOutput("b", None, object(), ["x"], [], None, exit_code=0),
+    }
     assert [g.hosts for g in gather(output)] == [["a", "b"]]
     assert [g.hosts for g in gather(output)] == [["a", "b"]]  # iterators were put back
     assert output["b"].stdout == ["x"]  # a list is read, not replaced
@@ -127,7 +132,11 @@ def test_gather_timeout_names_the_hosts_still_running() -> None:
 
 
 def test_group_and_render_on_records() -> None:
-    records = [Record("a", ["x"], [], 0), Record("b", ["x"], [], 0), Record("c", [], [], None, "auth", "denied")]
+    records = [
+        Record("a", ["x"], [], 0),
+        Record("b", ["x"], [], 0),
+        Record("c", [], [], None, "auth", "denied"),
+    ]
     groups = group(records)
     assert [g.label for g in groups] == ["a,b", "c"]
     assert render(groups[1]) == ["[auth: denied]"]
