@@ -15,24 +15,12 @@ import getpass
 import logging
 import os
 import sys
-
-import gevent
+from typing import TYPE_CHECKING
 
 from .._batches import budget_spent, plan_batches
 from ..hostlist import expand as expand_hosts
-from ._console import GREEN, RED, Console
-from ._copy import CopyUsageError, copy_body, plan_copy
-from ._engine import (
-    Body,
-    ConnectOptions,
-    Runner,
-    client_supports,
-    load_paramiko_client,
-    run_command_body,
-)
 from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file
 from ._options import UsageError, parse_copy, parse_run
-from ._output import make_display
 from ._summary import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -42,6 +30,14 @@ from ._summary import (
     summary_lines,
     write_failed_hosts,
 )
+
+if TYPE_CHECKING:
+    from ._console import Console
+    from ._engine import Body, ConnectOptions, Runner
+
+# The console, the engine (gevent, the clients) and the displays are imported
+# when a run starts, not for ``--help``, ``--version`` or a usage error: they
+# are most of the start-up time.
 
 PASSWORD_ENV = "PSSH_PASSWORD"
 
@@ -54,13 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     :rtype: int
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    _tolerant_output()
     try:
         if argv and argv[0] == "copy":
-            return _copy(parse_copy(argv[1:]))
+            args = parse_copy(argv[1:])
+            _tolerant_output()
+            return _copy(args)
         if argv and argv[0] == "run":
             argv = argv[1:]
-        return _run(parse_run(argv))
+        args = parse_run(argv)
+        _tolerant_output()
+        return _run(args)
     except NothingToRerun:
         sys.stderr.write("pssh: --rerun-failed: no failed hosts listed; nothing to run\n")
         return EXIT_OK
@@ -75,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 def _tolerant_output() -> None:
     """Undecodable output never crashes a run, and Ctrl-C is reported by the
     summary, not by gevent printing the KeyboardInterrupt."""
+    import gevent
+
     hub = gevent.get_hub()
     hub.NOT_ERROR = (*hub.NOT_ERROR, KeyboardInterrupt)
     for stream in (sys.stdout, sys.stderr):
@@ -174,6 +175,8 @@ def connect_options(args: argparse.Namespace, console: Console) -> ConnectOption
 
     :raises: :class:`UsageError`
     """
+    from ._engine import ConnectOptions, client_supports, load_paramiko_client
+
     pkey = None
     if args.key:
         pkey = os.path.expanduser(args.key)
@@ -222,6 +225,10 @@ def _make_dirs(*paths: str | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ._console import Console
+    from ._engine import Runner, run_command_body
+    from ._output import make_display
+
     if args.send_input and "-" in args.hosts_files:
         raise UsageError("-I and -h - both want standard input")
     specs = collect_hosts(args)
@@ -239,6 +246,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _copy(args: argparse.Namespace) -> int:
+    from ._console import Console
+    from ._copy import CopyUsageError, copy_body, plan_copy
+    from ._engine import Runner
+    from ._output import make_display
+
     try:
         plan = plan_copy(args.src, args.dest, args.recursive)
     except CopyUsageError as exc:
@@ -300,6 +312,8 @@ def _finish(
     console: Console, results: list[HostResult], args: argparse.Namespace, interrupted: bool,
     stopped: tuple[int, int] | None = None,
 ) -> int:  # fmt: skip
+    from ._console import GREEN, RED
+
     failed = any(not r.ok for r in results)
     for number, line in enumerate(summary_lines(results, interrupted, stopped)):
         if number == 0:
