@@ -49,7 +49,8 @@ EXIT_STATUS_HELP = """\
 exit status:
   0    every host succeeded
   1    every host was reached, but on some the command exited non-zero, timed out
-       or failed (copy: some copies failed)
+       or failed (copy: some copies failed), or --max-failures left hosts
+       not started
   2    some hosts could not be reached: unreachable, authentication or host key
        failure (takes precedence over 1)
   3    usage error: bad option, no hosts, unreadable hosts file or key
