@@ -132,7 +132,8 @@ def expand_term(spec: str) -> list[str]:
 def _tokens(text: str) -> Iterator[tuple[str, str]]:
     """``(operator, term)`` pairs; the first operator is ``,``. Commas and
     white space inside brackets belong to the term."""
-    operator, current, depth = ",", [], 0
+    operator, depth = ",", 0
+    current: list[str] = []
     for char in text:
         if char == "[":
             depth += 1

@@ -189,10 +189,10 @@ def summarize(output: Mapping[str, Any]) -> Summary:
             summary.succeeded.append(key)
         else:
             summary.failed[key] = cause
-    for cause in CAUSES:
-        number = sum(1 for why in summary.failed.values() if why == cause)
+    for kind in CAUSES:
+        number = sum(1 for why in summary.failed.values() if why == kind)
         if number:
-            summary.counts[cause] = number
+            summary.counts[kind] = number
     summary.stopped_batch = getattr(output, "stopped_batch", None)
     batches = getattr(output, "batches", None)
     summary.batches = len(batches) if batches is not None else None
