@@ -190,6 +190,27 @@ def test_budget_counts_failures_of_every_batch_so_far(fleet):
     assert fleet.ran() == [*GOOD[:2], FAILS]
 
 
+def test_a_batch_still_running_after_join_timeout_counts_as_failed(fleet):
+    client = fleet.client(GOOD)
+    output = client.run_in_batches(
+        "sleep %s; touch %s/ran-%s", batches=(1,), join_timeout=1, use_pty=False,
+        host_args=[(15 if host == GOOD[0] else 0, fleet.remote_dir, host) for host in GOOD],
+    )  # fmt: skip
+    assert output.stopped_batch == 1
+    assert summarize(output).failed == {
+        GOOD[0]: "timeout", GOOD[1]: "not_started", GOOD[2]: "not_started",
+    }  # fmt: skip
+    assert fleet.ran() == []
+
+
+def test_bad_plans_fail_before_anything_runs(fleet):
+    client = fleet.client(GOOD)
+    for kwargs in ({"batches": ()}, {"batches": ("0%",)}, {"max_failures": "-1"}):
+        with pytest.raises(ValueError):
+            client.run_in_batches(COMMAND, host_args=fleet.host_args(GOOD), **kwargs)
+    assert client.host_clients == {} and fleet.ran() == []
+
+
 # -- rerun -----------------------------------------------------------------------------
 
 
