@@ -12,7 +12,8 @@ Causes
 
 =================  ====================================================================
 ``'unreachable'``  never connected: the name does not resolve, the port refuses, no
-                   answer within the connect timeout, the proxy is down
+                   answer within the connect timeout, the proxy is down, the SSH
+                   handshake fails
 ``'auth'``         every authentication method was refused
 ``'host_key'``     the host key is unknown (strict policy), changed or revoked
 ``'timeout'``      the command had not ended: ``join`` timed out, or a read timed out
@@ -44,6 +45,7 @@ from .exceptions import (
     NotStartedError,
     ProxyError,
     PSSHError,
+    SSHProtocolError,
     Timeout,
     UnknownHostException,
 )
@@ -94,6 +96,8 @@ def exception_cause(exc: BaseException, started: bool) -> str:
         return "unreachable"
     if isinstance(exc, (Timeout, TimeoutError)):
         return "timeout" if started else "unreachable"
+    if isinstance(exc, SSHProtocolError) and not started:
+        return "unreachable"  # the SSH handshake failed (no common algorithm...)
     if isinstance(exc, ConnectionErrorException) or (
         isinstance(exc, OSError) and not isinstance(exc, PSSHError)
     ):

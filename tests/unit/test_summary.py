@@ -141,3 +141,36 @@ def test_group_and_render_on_records() -> None:
     assert [g.label for g in groups] == ["a,b", "c"]
     assert render(groups[1]) == ["[auth: denied]"]
     assert group([]) == []
+
+
+# every row of the failure table (pssh.clients._failures) has its cause
+TABLE_CAUSES = {
+    # kind: (started, cause)
+    "REFUSED": (False, "unreachable"),
+    "UNREACHABLE": (False, "unreachable"),
+    "UNKNOWN_NAME": (False, "unreachable"),
+    "AUTH": (False, "auth"),
+    "HOST_KEY_MISMATCH": (False, "host_key"),
+    "CONNECT_TIMEOUT": (False, "unreachable"),
+    "READ_TIMEOUT": (True, "timeout"),
+    "CONNECTION_LOST": (True, "error"),
+    "REMOTE_MISSING": (True, "error"),
+    "REMOTE_DENIED": (True, "error"),
+    "REMOTE_IO": (True, "error"),
+    "SFTP": (True, "error"),
+    "CHANNEL": (False, "error"),
+    "PROTOCOL": (False, "unreachable"),
+    "LOCAL_DISK": (True, "error"),
+    "PROXY_DOWN": (False, "unreachable"),
+}
+
+
+def test_every_row_of_the_failure_table_has_a_cause() -> None:
+    from pssh.clients._failures import TABLE
+    from pssh.summary import exception_cause
+
+    assert {row.kind.name for row in TABLE} == set(TABLE_CAUSES)
+    for row in TABLE:
+        started, cause = TABLE_CAUSES[row.kind.name]
+        exc = row.exception(2, "x") if row.exception is OSError else row.exception("x")
+        assert exception_cause(exc, started) == cause, row.kind
