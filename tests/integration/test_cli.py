@@ -644,3 +644,22 @@ def test_host_expressions_with_operators(sshd: ServerConfig) -> None:
     assert res.returncode == 0, res.stderr
     assert sorted(res.stdout.splitlines()) == [f"{h}: ip={h}" for h in sshd.hosts]
     assert summary(res.stderr) == "4 hosts: 4 ok"
+
+
+def test_help_lists_the_fleet_options_without_loading_the_clients() -> None:
+    res = pssh("--help")
+    assert res.returncode == 0
+    for needle in (
+        "--batches SIZES",
+        "--max-failures N|P%",
+        "--rerun-failed FILE",
+        "web[01-20]!web07",
+    ):
+        assert needle in res.stdout
+    # --help never imports gevent or a client (most of the start-up time)
+    code = "import sys; from pssh.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+    code += (
+        "print(sorted(m for m in sys.modules if m.startswith(('gevent', 'pssh.clients', 'ssh2'))))"
+    )
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert probe.stdout.splitlines()[-1] == "[]", probe.stdout + probe.stderr
