@@ -185,3 +185,15 @@ class HostKeyMismatchError(HostKeyError):
 
 class RevokedHostKeyError(HostKeyError):
     """Raised when a host presents a key marked ``@revoked`` in known_hosts"""
+
+
+class NotStartedError(PSSHError):
+    """Set as the ``exception`` of a host that was never started: a
+    :meth:`~pssh.clients.base_pssh.BaseParallelSSHClient.run_in_batches`
+    rollout stopped, its failure budget spent, before the host's batch.
+    Nothing was run on (or connected to) the host. ``args`` are
+    ``(message, host, batch)``: ``batch`` is the number (1 = first) of the
+    batch the host belonged to (also ``.batch``); ``.host`` is the host.
+    """
+
+    batch: int | None = None

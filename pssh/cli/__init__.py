@@ -15,30 +15,29 @@ import getpass
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
-import gevent
-
-from ._console import GREEN, RED, Console
-from ._copy import CopyUsageError, copy_body, plan_copy
-from ._engine import (
-    Body,
-    ConnectOptions,
-    Runner,
-    client_supports,
-    load_paramiko_client,
-    run_command_body,
-)
-from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file, split_specs
+from .._batches import budget_spent, plan_batches
+from ..hostlist import expand as expand_hosts
+from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file
 from ._options import UsageError, parse_copy, parse_run
-from ._output import make_display
 from ._summary import (
     EXIT_INTERRUPTED,
+    EXIT_OK,
     EXIT_USAGE,
     HostResult,
     exit_status,
     summary_lines,
     write_failed_hosts,
 )
+
+if TYPE_CHECKING:
+    from ._console import Console
+    from ._engine import Body, ConnectOptions, Runner
+
+# The console, the engine (gevent, the clients) and the displays are imported
+# when a run starts, not for ``--help``, ``--version`` or a usage error: they
+# are most of the start-up time.
 
 PASSWORD_ENV = "PSSH_PASSWORD"
 
@@ -51,13 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     :rtype: int
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    _tolerant_output()
     try:
         if argv and argv[0] == "copy":
-            return _copy(parse_copy(argv[1:]))
+            args = parse_copy(argv[1:])
+            _tolerant_output()
+            return _copy(args)
         if argv and argv[0] == "run":
             argv = argv[1:]
-        return _run(parse_run(argv))
+        args = parse_run(argv)
+        _tolerant_output()
+        return _run(args)
+    except NothingToRerun:
+        sys.stderr.write("pssh: --rerun-failed: no failed hosts listed; nothing to run\n")
+        return EXIT_OK
     except UsageError as exc:
         sys.stderr.write(f"pssh: error: {exc}\n")
         return EXIT_USAGE
@@ -69,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 def _tolerant_output() -> None:
     """Undecodable output never crashes a run, and Ctrl-C is reported by the
     summary, not by gevent printing the KeyboardInterrupt."""
+    import gevent
+
     hub = gevent.get_hub()
     hub.NOT_ERROR = (*hub.NOT_ERROR, KeyboardInterrupt)
     for stream in (sys.stdout, sys.stderr):
@@ -89,9 +96,13 @@ def collect_hosts(args: argparse.Namespace) -> list[HostSpec]:
     :raises: :class:`UsageError`
     """
     texts: list[str] = []
+    if args.rerun_failed is not None:
+        if args.host_args or args.hosts_files:
+            raise UsageError("--rerun-failed takes its hosts from its file: give no -H or -h")
+        args.hosts_files = [args.rerun_failed]
     try:
         for value in args.host_args:
-            texts.extend(split_specs(value))
+            texts.extend(expand_hosts(value))  # ranges, ``!``/``&``/``^`` (pssh.hostlist)
         for path in args.hosts_files:
             try:
                 texts.extend(read_hosts_file(path))
@@ -101,10 +112,16 @@ def collect_hosts(args: argparse.Namespace) -> list[HostSpec]:
     except HostSpecError as exc:
         raise UsageError(str(exc)) from None
     if not specs:
+        if args.rerun_failed is not None:
+            raise NothingToRerun
         if args.host_args or args.hosts_files:
             raise UsageError("the hosts given name no host")
         raise UsageError('no hosts: give -H "HOST ..." or -h HOSTSFILE (see pssh --help)')
     return specs
+
+
+class NothingToRerun(Exception):
+    """``--rerun-failed FILE`` with an empty FILE: the last run had no failure."""
 
 
 def read_password(askpass: bool) -> str | None:
@@ -158,6 +175,8 @@ def connect_options(args: argparse.Namespace, console: Console) -> ConnectOption
 
     :raises: :class:`UsageError`
     """
+    from ._engine import ConnectOptions, client_supports, load_paramiko_client
+
     pkey = None
     if args.key:
         pkey = os.path.expanduser(args.key)
@@ -206,6 +225,10 @@ def _make_dirs(*paths: str | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ._console import Console
+    from ._engine import Runner, run_command_body
+    from ._output import make_display
+
     if args.send_input and "-" in args.hosts_files:
         raise UsageError("-I and -h - both want standard input")
     specs = collect_hosts(args)
@@ -223,6 +246,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _copy(args: argparse.Namespace) -> int:
+    from ._console import Console
+    from ._copy import CopyUsageError, copy_body, plan_copy
+    from ._engine import Runner
+    from ._output import make_display
+
     try:
         plan = plan_copy(args.src, args.dest, args.recursive)
     except CopyUsageError as exc:
@@ -240,19 +268,54 @@ def _copy(args: argparse.Namespace) -> int:
 
 
 def _execute(runner: Runner, specs: list[HostSpec], body: Body, args: argparse.Namespace) -> int:
+    if args.batches is None and args.max_failures is not None:
+        raise UsageError("--max-failures needs --batches")
     interrupted = False
+    if args.batches is None:
+        try:
+            runner.run(specs, body)
+        except KeyboardInterrupt:
+            interrupted = True
+        return _finish(runner.console, runner.results, args, interrupted)
+    results, stopped = [], None
+    ends = plan_batches(len(specs), args.batches)
+    budget = args.max_failures or 0
+    start = 0
     try:
-        runner.run(specs, body)
+        for number, end in enumerate(ends, 1):
+            try:
+                runner.run(specs[start:end], body, finish=False)
+            finally:
+                results.extend(runner.results)
+                runner.results = []
+            start = end
+            if runner.console.broken:  # stdout closed: stop, as a run without batches does
+                interrupted = True
+                break
+            failures = sum(1 for r in results if not r.ok)
+            if end < len(specs) and budget_spent(failures, end, budget):
+                stopped = (number, len(ends))
+                break
     except KeyboardInterrupt:
         interrupted = True
-    return _finish(runner.console, runner.results, args, interrupted)
+    for spec in specs[len(results) :]:  # never started: reported, and written to --failed-hosts
+        result = HostResult(spec)
+        if not interrupted:
+            result.fail("not_started")
+            result.finish()
+        results.append(result)
+    runner.display.finish(results)
+    return _finish(runner.console, results, args, interrupted, stopped)
 
 
 def _finish(
-    console: Console, results: list[HostResult], args: argparse.Namespace, interrupted: bool
-) -> int:
+    console: Console, results: list[HostResult], args: argparse.Namespace, interrupted: bool,
+    stopped: tuple[int, int] | None = None,
+) -> int:  # fmt: skip
+    from ._console import GREEN, RED
+
     failed = any(not r.ok for r in results)
-    for number, line in enumerate(summary_lines(results, interrupted)):
+    for number, line in enumerate(summary_lines(results, interrupted, stopped)):
         if number == 0:
             console.message(line, RED if failed else GREEN)
         else:

@@ -155,11 +155,12 @@ class Runner:
         if self._pool is not None:
             gevent.spawn(self._pool.kill)
 
-    def run(self, specs: Sequence[HostSpec], body: Body) -> None:
+    def run(self, specs: Sequence[HostSpec], body: Body, finish: bool = True) -> None:
         """Run ``body(client, result)`` for every host; returns when all are done.
 
         ``body`` raises for a failure after connecting (a connect failure is
-        recognised by ``result.connected`` still being false).
+        recognised by ``result.connected`` still being false). ``finish=False``
+        leaves the display's closing call to the caller (a batch of a rollout).
         """
         self.results = [HostResult(spec) for spec in specs]
         pool = self._pool = gevent.pool.Pool(self.par)
@@ -171,7 +172,8 @@ class Runner:
         finally:
             pool.kill()
             self.console.stop_progress()
-            self.display.finish(self.results)
+            if finish:
+                self.display.finish(self.results)
 
     def _host(self, result: HostResult, body: Body) -> None:
         result.reset_clock()

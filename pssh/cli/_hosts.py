@@ -11,26 +11,23 @@ Range bounds that start with a zero set the width (``[01-10]`` gives ``01`` ..
 inverse: it turns a list of names back into the shortest such expression
 (``web01 web02 web03 web07`` -> ``web[01-03,07]``).
 
-Everything here is pure logic with no I/O except :func:`read_hosts_file`.
+Ranges and folding are :mod:`pssh.hostlist` (one implementation for the library
+and the command line); this module adds what only the command line needs:
+``[user@]host[:port]`` specs and hosts files. Everything here is pure logic
+with no I/O except :func:`read_hosts_file`.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import NamedTuple
 
-MAX_EXPANSION = 100_000
-"""Most hosts one spec may expand to (a guard against a mistyped range)."""
+from ..hostlist import MAX_EXPANSION, HostlistError, fold, fold_groups
+from ..hostlist import expand_term as expand
+from ..hostlist import split_terms as split_specs
 
-_RANGE_BODY = re.compile(r"^[0-9]+(?:-[0-9]+)?(?:,[0-9]+(?:-[0-9]+)?)*$")
-_BRACKET = re.compile(r"\[([^\[\]]*)\]")
-_TRAILING_NUMBER = re.compile(r"^(.*?)([0-9]+)([^0-9]*)$")
-
-
-class HostSpecError(ValueError):
-    """A host spec, range or hosts file line that cannot be understood."""
+HostSpecError = HostlistError
+"""A host spec, range or hosts file line that cannot be understood."""
 
 
 class HostSpec(NamedTuple):
@@ -50,83 +47,6 @@ class HostSpec(NamedTuple):
         host = f"[{self.host}]" if ":" in self.host else self.host
         text = host if self.port is None else f"{host}:{self.port}"
         return text if self.user is None else f"{self.user}@{text}"
-
-
-# -- ranges ----------------------------------------------------------------
-
-
-def _expand_body(body: str, spec: str) -> list[str]:
-    """``01-03,07`` -> ``['01', '02', '03', '07']``."""
-    values: list[str] = []
-    for part in body.split(","):
-        lo_text, _, hi_text = part.partition("-")
-        if not hi_text:
-            values.append(lo_text)
-            continue
-        lo, hi = int(lo_text), int(hi_text)
-        if lo > hi:
-            raise HostSpecError(f"Range {lo_text}-{hi_text} in {spec!r} goes backwards")
-        if hi - lo >= MAX_EXPANSION:
-            raise HostSpecError(f"Range {lo_text}-{hi_text} in {spec!r} is too large")
-        width = len(lo_text) if lo_text.startswith("0") else 0
-        values.extend(str(n).zfill(width) for n in range(lo, hi + 1))
-    return values
-
-
-def expand(spec: str) -> list[str]:
-    """All the names a spec with ranges stands for, in order.
-
-    >>> expand("web[01-03]")
-    ['web01', 'web02', 'web03']
-
-    :raises: :class:`HostSpecError` on a malformed or oversized range.
-    :rtype: list[str]
-    """
-    pieces: list[list[str]] = []
-    pos = 0
-    for match in _BRACKET.finditer(spec):
-        body = match.group(1).replace(" ", "")
-        if not _RANGE_BODY.match(body):
-            if re.fullmatch(r"[0-9,\- ]*", body):
-                raise HostSpecError(f"Malformed range [{match.group(1)}] in {spec!r}")
-            continue  # an IPv6 literal or other bracketed text: keep as is
-        pieces.append([spec[pos : match.start()]])
-        pieces.append(_expand_body(body, spec))
-        pos = match.end()
-    pieces.append([spec[pos:]])
-    total = 1
-    for choices in pieces:
-        total *= len(choices)
-        if total > MAX_EXPANSION:
-            raise HostSpecError(f"{spec!r} expands to more than {MAX_EXPANSION} hosts")
-    return ["".join(combo) for combo in itertools.product(*pieces)]
-
-
-def split_specs(text: str) -> list[str]:
-    """Split an ``-H`` value into specs at whitespace and at commas outside brackets.
-
-    >>> split_specs("web[01-02,05] db1,db2")
-    ['web[01-02,05]', 'db1', 'db2']
-    """
-    specs: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for char in text:
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth = max(0, depth - 1)
-        if depth == 0 and (char.isspace() or char == ","):
-            if current:
-                specs.append("".join(current))
-                current = []
-            continue
-        current.append(char)
-    if depth:
-        raise HostSpecError(f"Unclosed [ in {text!r}")
-    if current:
-        specs.append("".join(current))
-    return specs
 
 
 # -- single specs ----------------------------------------------------------
@@ -225,81 +145,8 @@ def read_hosts_file(path: str) -> list[str]:
         return parse_hosts_lines(fh, path)
 
 
-# -- folding ---------------------------------------------------------------
-
-
-def _runs(numbers: list[int]) -> Iterator[tuple[int, int]]:
-    numbers = sorted(set(numbers))
-    start = prev = numbers[0]
-    for n in numbers[1:]:
-        if n != prev + 1:
-            yield start, prev
-            start = n
-        prev = n
-    yield start, prev
-
-
-def _fold_group(prefix: str, suffix: str, width: int, numbers: list[int]) -> str:
-    parts = []
-    for lo, hi in _runs(numbers):
-        lo_s, hi_s = str(lo).zfill(width), str(hi).zfill(width)
-        parts.append(lo_s if lo == hi else f"{lo_s}-{hi_s}")
-    if len(parts) == 1 and "-" not in parts[0]:
-        return prefix + parts[0] + suffix
-    return "{}[{}]{}".format(prefix, ",".join(parts), suffix)
-
-
-def fold(names: Iterable[str]) -> str:
-    """Fold names into range expressions, groups joined by commas, in order of
-    first appearance. ``expand`` of each group gives the names back.
-
-    >>> fold(["web01", "web02", "web03", "web07", "db1"])
-    'web[01-03,07],db1'
-
-    :rtype: str
-    """
-    return ",".join(fold_groups(names))
-
-
-def fold_groups(names: Iterable[str]) -> list[str]:
-    """Like :func:`fold`, as a list of range expressions.
-
-    Names are grouped by the text around their last number. A number with a
-    leading zero fixes its group's width; a number without one joins a padded
-    group of its own length if there is one, else the unpadded group.
-
-    :rtype: list[str]
-    """
-    unique = list(dict.fromkeys(names))
-    padded: dict[tuple[str, str], set[int]] = {}
-    for name in unique:
-        match = _TRAILING_NUMBER.match(name)
-        if match and "[" not in name and match.group(2).startswith("0") and len(match.group(2)) > 1:
-            padded.setdefault((match.group(1), match.group(3)), set()).add(len(match.group(2)))
-    groups: dict[tuple[str, str, int] | tuple[str], list[int]] = {}
-    for name in unique:
-        match = _TRAILING_NUMBER.match(name)
-        if not match or "[" in name or "]" in name:
-            groups.setdefault((name,), [])
-            continue
-        prefix, digits, suffix = match.groups()
-        widths = padded.get((prefix, suffix), set())
-        if digits.startswith("0") and len(digits) > 1:
-            width = len(digits)
-        else:
-            width = len(digits) if len(digits) in widths else 0
-        groups.setdefault((prefix, suffix, width), []).append(int(digits))
-    result = []
-    for key, numbers in groups.items():
-        if len(key) == 1:
-            result.append(key[0])
-        else:
-            prefix, suffix, width = key  # type: ignore[misc]
-            result.append(_fold_group(prefix, suffix, width, numbers))
-    return result
-
-
 __all__ = [
+    "MAX_EXPANSION",
     "HostSpec",
     "HostSpecError",
     "expand",

@@ -11,6 +11,7 @@ import sys
 from typing import NoReturn
 
 from .. import __version__
+from .._batches import parse_budget, plan_batches
 from ._summary import EXIT_STATUS_HELP, EXIT_USAGE
 
 RUN_USAGE = """pssh [options] [--] COMMAND [ARG...]
@@ -31,12 +32,15 @@ examples:
   pssh -h hosts.txt -i -t 30 'systemctl restart app && systemctl is-active app'
   pssh -h hosts.txt --json -- rpm -q openssl > versions.jsonl
   pssh -h hosts.txt --failed-hosts failed.txt -- apt-get -y upgrade
-  pssh -h failed.txt -- apt-get -y upgrade             # retry just the failures
+  pssh --rerun-failed failed.txt -- apt-get -y upgrade # retry just the failures
+  pssh -h hosts.txt --batches 1,10%,100% --max-failures 2 -- ./deploy.sh
   pssh -H "db[1-3]" -J admin@bastion -A -- sudo -S id  # via a jump host, with a password
 
 host specs:
   [user@]host[:port], with numeric ranges anywhere: web[01-20] (zero padded),
-  db[1,3,5-7], rack[1-2]-node[01-08], 10.0.0.[1-50], [::1]:2222 (IPv6)."""
+  db[1,3,5-7], rack[1-2]-node[01-08], 10.0.0.[1-50], [::1]:2222 (IPv6);
+  -H also takes ClusterShell-style operators: "web[01-20]!web07" (minus),
+  "web[01-20]&web[10-30]" (both), "a[1-4]^a[3-6]" (either, not both)."""
 
 COPY_DESCRIPTION = """\
 Copy a file (or with -r a folder) to every host, or from every host, in
@@ -124,6 +128,11 @@ def _add_hosts(parser: argparse.ArgumentParser) -> None:
         "-h", "--hosts", dest="hosts_files", action="append", default=[], metavar="FILE",
         help="read hosts from FILE: one [user@]host[:port] per line, # comments; - is stdin",
     )  # fmt: skip
+    group.add_argument(
+        "--rerun-failed", metavar="FILE",
+        help="run on the hosts a --failed-hosts FILE lists (instead of -H/-h); "
+        "an empty FILE means nothing failed: nothing is run, exit status 0",
+    )  # fmt: skip
 
 
 def _add_connection(parser: argparse.ArgumentParser) -> None:
@@ -146,11 +155,42 @@ def _add_connection(parser: argparse.ArgumentParser) -> None:
         help="try a failed connection N more times, 1s apart (default 0)")  # fmt: skip
 
 
+def _batches(text: str) -> list[int | str]:
+    items: list[int | str] = [
+        int(item) if item.strip().isdigit() else item.strip() for item in text.split(",")
+    ]
+    try:
+        plan_batches(100, items)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a list of batch sizes like 1,10%,100%: {text!r}"
+        ) from None
+    return items
+
+
+def _budget(text: str) -> str:
+    try:
+        parse_budget(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a number of hosts (0 or more) or a percentage like 10%: {text!r}"
+        ) from None
+    return text
+
+
 def _add_common_run(group: argparse._ArgumentGroup, what: str) -> None:
     group.add_argument("-p", "--par", type=_positive, default=32, metavar="N",
                        help="work on N hosts at a time (default 32)")  # fmt: skip
     group.add_argument("-t", "--timeout", type=_seconds, metavar="SECS",
                        help=f"stop a host's {what} after SECS (default: no limit)")  # fmt: skip
+    group.add_argument("--batches", type=_batches, metavar="SIZES",
+                       help="roll out in batches: cumulative host counts or percentages of "
+                            f"all hosts, e.g. 1,10%%,100%%; each batch's {what} ends before "
+                            "the next starts (default: all hosts at once)")  # fmt: skip
+    group.add_argument("--max-failures", type=_budget, metavar="N|P%",
+                       help="with --batches: stop the rollout once more than N hosts (or P%% "
+                            "of the hosts run so far) failed; the rest are reported as "
+                            "not started (default 0: stop at the first failure)")  # fmt: skip
 
 
 def _add_reporting(group: argparse._ArgumentGroup) -> None:

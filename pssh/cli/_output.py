@@ -23,8 +23,8 @@ import json
 import os
 from typing import IO
 
+from ..summary import Record, group
 from ._console import BOLD, GREEN, RED, Console
-from ._hosts import fold
 from ._summary import HostResult, describe_error
 
 
@@ -107,20 +107,19 @@ class InlineDisplay(_BlockDisplay):
 
 
 class GatherDisplay(_BlockDisplay):
-    """Hosts with identical output and status grouped, largest group first."""
+    """Hosts with identical output and status grouped, largest group first
+    (the grouping is :func:`pssh.summary.group`, as for the library's
+    :func:`pssh.summary.gather`)."""
 
     def finish(self, results: list[HostResult]) -> None:
-        groups: dict[tuple, list[HostResult]] = {}
-        for result in results:
-            if result.done:
-                groups.setdefault(_gather_key(result), []).append(result)
-        ordered = sorted(groups.values(), key=len, reverse=True)  # stable: ties keep order
-        for members in ordered:
-            first = members[0]
-            title = f"{fold(r.label for r in members)} ({len(members)})"
+        done = [result for result in results if result.done]
+        by_label = {result.label: result for result in done}
+        for grp in group(_record(result) for result in done):
+            first = by_label[grp.hosts[0]]
+            title = f"{grp.label} ({len(grp.hosts)})"
             status = first.status_text()
-            if first.error is not None and len(members) > 1:
-                status = "{}: {}".format(status.split(":", 1)[0], _generic_message(first))
+            if first.error is not None and len(grp.hosts) > 1:
+                status = "{}: {}".format(status.split(":", 1)[0], grp.message)
             self.block(title, status, first.ok, first.stdout, first.stderr)
 
 
@@ -129,13 +128,13 @@ def _generic_message(result: HostResult) -> str:
     return message.replace(result.spec.host, "<host>")
 
 
-def _gather_key(result: HostResult) -> tuple:
+def _record(result: HostResult) -> Record:
+    """What :func:`pssh.summary.group` compares: a host that never connected
+    has no output or exit code, only its failure."""
     if result.error is not None and not result.connected:
-        return ("connect", result.cause, _generic_message(result))
-    return (
-        "ran", result.cause, result.exit_code, tuple(result.stdout), tuple(result.stderr),
-        _generic_message(result),
-    )  # fmt: skip
+        return Record(result.label, [], [], None, result.cause, _generic_message(result))
+    return Record(result.label, result.stdout, result.stderr, result.exit_code, result.cause,
+                  _generic_message(result))  # fmt: skip
 
 
 class JsonDisplay(Display):

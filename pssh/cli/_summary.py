@@ -1,14 +1,16 @@
 """Per-host results, what each failure is counted as, the closing summary and the exit status.
 
-Causes, in the order the summary lists them:
+Causes are :mod:`pssh.summary`'s (one classification for the library and the
+command line), in the order the summary lists them:
 
 ``unreachable``  the host could not be connected to: unknown name, refused, no
                  answer within the connect timeout, proxy failure, SSH handshake error
 ``auth``         every authentication method was refused
-``host key``     the host's key is unknown or does not match known_hosts
+``host_key``     the host's key is unknown or does not match known_hosts
 ``timeout``      the command (or copy) ran longer than ``--timeout``
 ``exit``         the command exited non-zero (or was killed by a signal)
 ``error``        anything else after connecting (connection lost, a copy error...)
+``not_started``  never started: ``--max-failures`` stopped a ``--batches`` rollout
 
 The first three mean the host never ran anything and give exit status
 :data:`EXIT_UNREACHABLE`; the others give :data:`EXIT_FAILED`.
@@ -22,11 +24,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..exceptions import (
-    AuthenticationException,
-    HostKeyError,
-)
-from ._hosts import HostSpec, fold
+from ..hostlist import fold
+from ..summary import CAUSES, CONNECT_CAUSES, exception_cause
+from ._hosts import HostSpec
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -34,22 +34,23 @@ EXIT_UNREACHABLE = 2
 EXIT_USAGE = 3
 EXIT_INTERRUPTED = 130
 
-CONNECT_CAUSES = ("unreachable", "auth", "host key")
-CAUSES = ("unreachable", "auth", "host key", "timeout", "exit", "error")
 CAUSE_LABELS = {
     "unreachable": "unreachable",
     "auth": "authentication failed",
-    "host key": "host key rejected",
+    "host_key": "host key rejected",
     "timeout": "timed out",
     "exit": "non-zero exit",
     "error": "error",
+    "not_started": "not started",
 }
+"""How the summary names each cause of :data:`pssh.summary.CAUSES`."""
 
 EXIT_STATUS_HELP = """\
 exit status:
   0    every host succeeded
   1    every host was reached, but on some the command exited non-zero, timed out
-       or failed (copy: some copies failed)
+       or failed (copy: some copies failed), or --max-failures left hosts
+       not started
   2    some hosts could not be reached: unreachable, authentication or host key
        failure (takes precedence over 1)
   3    usage error: bad option, no hosts, unreadable hosts file or key
@@ -69,11 +70,8 @@ def connect_cause(exc: BaseException) -> str:
 
     :rtype: str
     """
-    if isinstance(exc, HostKeyError):
-        return "host key"
-    if isinstance(exc, AuthenticationException):
-        return "auth"
-    return "unreachable"
+    cause = exception_cause(exc, started=False)
+    return "unreachable" if cause in ("error", "timeout") else cause
 
 
 _KEY_BLOCK = re.compile(
@@ -208,7 +206,9 @@ def exit_status(results: list[HostResult]) -> int:
     return EXIT_OK
 
 
-def summary_lines(results: list[HostResult], interrupted: bool = False) -> list[str]:
+def summary_lines(
+    results: list[HostResult], interrupted: bool = False, stopped: tuple[int, int] | None = None
+) -> list[str]:
     """The closing summary: a count line, then one line per cause naming the
     failed hosts (folded into ranges).
 
@@ -228,6 +228,8 @@ def summary_lines(results: list[HostResult], interrupted: bool = False) -> list[
         head += f", {failed} failed ({counts})"
     if pending:
         head += f", {pending} not finished"
+    if stopped is not None:
+        head += " - rollout stopped after batch {} of {} (--max-failures)".format(*stopped)
     if interrupted:
         head += " - interrupted"
     lines = [head]

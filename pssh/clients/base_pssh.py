@@ -9,16 +9,19 @@ backend supplies only :meth:`BaseParallelSSHClient._make_ssh_client`.
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import gevent
 import gevent.pool
 from gevent.lock import Semaphore
 
+from .._batches import BatchOutput, budget_spent, parse_budget, plan_batches
 from ..constants import DEFAULT_RETRIES, RETRY_DELAY
-from ..exceptions import HostArgumentException, Timeout
+from ..exceptions import HostArgumentException, NotStartedError, Timeout
 from ..output import HostOutput
 from ._limits import raise_open_files_limit
 from ._settings import check_host_config
@@ -111,6 +114,10 @@ class BaseParallelSSHClient:
         self.host_clients: dict[str, Any] = {}
         self.cmds: list[gevent.Greenlet] | None = None
         self._connect_locks: dict[str, Semaphore] = {}
+        self._ran: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._not_started: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        """Per command task: the command (host arguments applied) and options
+        it ran with, for :meth:`rerun`."""
         # Connections stay open after each call, so every host needs its own
         # descriptor, however small the pool.
         raise_open_files_limit(max(pool_size, len(self._hosts)))
@@ -232,6 +239,8 @@ class BaseParallelSSHClient:
         return output
 
     def _run_command(self, host: str, command: str, *args: Any, **kwargs: Any) -> Any:
+        # What ran, for rerun(): keyed by this task (the output's ``cmd``).
+        self._ran[gevent.getcurrent()] = (command, args, kwargs)
         client = self._get_client(host)
         return client.run_command(command, *args, **kwargs)
 
@@ -619,6 +628,158 @@ class BaseParallelSSHClient:
             copy_args,
             **kwargs,
         )
+
+    # -- fleet operations: batches and reruns ------------------------------
+
+    def _run_on(
+        self, hosts: list[str], command: str, host_args: Any, kwargs: dict[str, Any]
+    ) -> dict[str, HostOutput]:
+        """``run_command`` on ``hosts`` only: the client's hosts are swapped for
+        the call (so not safe while another call runs on this client)."""
+        saved = self._hosts
+        self._hosts = hosts
+        try:
+            return self.run_command(command, host_args=host_args, **kwargs)
+        finally:
+            self._hosts = saved
+
+    def run_in_batches(
+        self,
+        command: str,
+        batches: Sequence[int | str] = (1, "10%", "100%"),
+        max_failures: int | str = 0,
+        host_args: Any = None,
+        join_timeout: float | None = None,
+        **run_command_kwargs: Any,
+    ) -> BatchOutput:
+        """Roll ``command`` out in batches, stopping when too many hosts fail.
+
+        Runs the command on the first batch of hosts, waits for it to end there
+        (``join``), counts the failed hosts so far (any cause of
+        :func:`pssh.summary.summarize`), and starts the next batch only while
+        they are within ``max_failures``. Hosts never started because the budget
+        ran out are in the result with ``exception`` set to
+        :class:`~pssh.exceptions.NotStartedError`; nothing is run on them (they
+        are not even connected to).
+
+        :param command: the command, as for ``run_command``
+        :param batches: cumulative targets: a number of hosts or a percentage of
+          all hosts (``'10%'``: up to 10% of all hosts done after this batch).
+          Hosts past the last target run in one more batch.
+        :param max_failures: most failed hosts allowed so far: a count (``0``:
+          stop at the first failure) or a percentage of the hosts run so far
+          (``'20%'``)
+        :param host_args: per-host arguments for all the client's hosts, as
+          for ``run_command``
+        :param join_timeout: seconds each batch may run; hosts still running
+          then count as failed (``'timeout'``) and their commands are left
+          running
+        :param run_command_kwargs: passed to ``run_command`` for every batch
+          (``stop_on_errors`` defaults to ``False`` here: a host that cannot be
+          reached is a failure to count, not an exception)
+        :returns: every host's output, in host order, with ``batches`` (the
+          output keys of each batch) and ``stopped_batch`` (the batch after
+          which the rollout stopped, or ``None``): pass it to
+          :func:`pssh.summary.summarize`, which reports both
+        :rtype: :class:`pssh._batches.BatchOutput`
+        :raises: :py:class:`ValueError` on a bad ``batches`` or ``max_failures``;
+          :class:`~pssh.exceptions.HostArgumentException` on too few ``host_args``
+        """
+        from ..summary import summarize  # summary imports nothing from the clients
+
+        hosts = list(self.hosts)
+        self._check_args(host_args, "host arguments")
+        ends = plan_batches(len(hosts), batches)
+        parse_budget(max_failures)  # bad budgets fail before anything runs
+        run_command_kwargs.setdefault("stop_on_errors", False)
+        outs: list[HostOutput] = []
+        stopped: int | None = None
+        start = 0
+        for number, end in enumerate(ends, 1):
+            part = list(range(start, end))
+            part_args = None if host_args is None else [host_args[i] for i in part]
+            output = self._run_on([hosts[i] for i in part], command, part_args, run_command_kwargs)
+            try:
+                self.join(output, timeout=join_timeout)
+            except Timeout:
+                logger.debug("Batch %s still running after %s seconds", number, join_timeout)
+            outs.extend(output.values())
+            start = end
+            failures = len(summarize({str(i): out for i, out in enumerate(outs)}).failed)
+            if end < len(hosts) and budget_spent(failures, end, max_failures):
+                stopped = number
+                break
+        for index in range(start, len(hosts)):
+            number = next(n for n, end in enumerate(ends, 1) if index < end)
+            text = format_per_host(command, host_args[index]) if host_args is not None else command
+            exc = NotStartedError(
+                "Not started on host %s (batch %s): the failure budget was spent before",
+                hosts[index], number, host=hosts[index],
+            )  # fmt: skip
+            exc.batch = number
+            self._not_started[exc] = (text, (), {})
+            outs.append(HostOutput(hosts[index], None, None, None, None, None, exception=exc))
+        result = BatchOutput()
+        keys: list[str] = []
+        for out in outs:
+            key = dedupe_key(out.host, result)
+            result[key] = out
+            keys.append(key)
+        result.batches = [keys[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+        result.stopped_batch = stopped
+        result.max_failures = max_failures
+        return result
+
+    def rerun(
+        self, output: dict, failed_only: bool = True, **run_command_kwargs: Any
+    ) -> dict[str, HostOutput]:
+        """Run again, on the hosts of ``output`` that failed, what ran there.
+
+        Each host gets the command it ran (its ``host_args`` entry already
+        applied) with the options it ran with (``user``, ``use_pty``,
+        ``shell``, ``encoding``, ``sudo``...), unless ``run_command_kwargs``
+        says otherwise. Hosts a :meth:`run_in_batches` rollout never started
+        get the command they would have run.
+
+        :param output: an output of ``run_command``, ``run_in_batches`` or
+          ``rerun`` made by this client
+        :param failed_only: ``False`` runs again on every host of ``output``
+        :param run_command_kwargs: passed to ``run_command`` (``stop_on_errors``
+          defaults to ``False``; ``host_args`` is not allowed: the commands are
+          those that ran)
+        :returns: a new output dictionary with just those hosts (empty when
+          nothing failed)
+        :rtype: dict
+        :raises: :py:class:`ValueError` for a host whose command this client
+          did not run (an output made elsewhere)
+        """
+        from ..summary import summarize
+
+        if "host_args" in run_command_kwargs:
+            raise TypeError("rerun() runs the commands that ran: host_args is not allowed")
+        keys = list(summarize(output).failed) if failed_only else list(output)
+        hosts: list[str] = []
+        commands: list[tuple[str]] = []
+        options: dict[str, Any] = {}
+        for key in keys:
+            host_out = output[key]
+            ran = self._ran.get(host_out.cmd) if host_out.cmd is not None else None
+            if ran is None and host_out.exception is not None:
+                ran = self._not_started.get(host_out.exception)
+            if ran is None:
+                raise ValueError(
+                    "No command run by this client is recorded for host %s" % (host_out.host,)
+                )
+            hosts.append(host_out.host)
+            commands.append((ran[0],))
+            options = options or dict(ran[2])
+        if not hosts:
+            return {}
+        accepted = inspect.signature(self.run_command).parameters
+        kwargs = {name: value for name, value in options.items() if name in accepted}
+        kwargs["stop_on_errors"] = False
+        kwargs.update(run_command_kwargs)
+        return self._run_on(hosts, "%s", commands, kwargs)
 
     # -- interactive shells (parallel-ssh 2.x) ----------------------------
 

@@ -550,3 +550,116 @@ def test_agent_is_forwarded_only_with_forward_agent(sshd: ServerConfig, ssh_agen
     res = pssh("--forward-agent", "--no-agent", *base, "--", command, env=env)
     assert res.stdout.splitlines() == [f"{sshd.host}: []", f"{sshd.host}: rc=2"], res.stderr
     assert f"pssh: warning: Not forwarding an SSH agent to {sshd.host}" in res.stderr
+
+
+# -- fleet: batches, failure budgets, reruns, host expressions ----------------------------
+
+
+def ran_on(remote_dir: str) -> list[str]:
+    """The hosts whose ``touch {remote_dir}/ran-<ip>`` ran (markers removed)."""
+    names = sorted(n[4:] for n in os.listdir(remote_dir) if n.startswith("ran-"))
+    for name in names:
+        os.remove(os.path.join(remote_dir, "ran-" + name))
+    return names
+
+
+def marking(remote_dir: str, fail_on: str = "") -> str:
+    """A command that marks the host it ran on, and exits 3 on ``fail_on``."""
+    return (f'set -- $SSH_CONNECTION; touch {remote_dir}/ran-$3; echo hi; '
+            f'[ "$3" != "{fail_on}" ] || exit 3')  # fmt: skip
+
+
+def test_batches_stop_when_the_failure_budget_is_spent(
+    sshd: ServerConfig, remote_dir: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    failed = tmp_path / "failed"
+    res = pssh("-H", "127.0.0.[2-5]", *login(sshd), "--batches", "1,50%,100%",
+               "--max-failures", "0", "--failed-hosts", str(failed), "--",
+               marking(remote_dir, fail_on="127.0.0.2"))  # fmt: skip
+    assert res.returncode == 1, res.stderr
+    assert summary(res.stderr) == (
+        "4 hosts: 0 ok, 4 failed (1 non-zero exit, 3 not started)"
+        " - rollout stopped after batch 1 of 3 (--max-failures)"
+    )
+    assert "  not started:   127.0.0.[3-5]\n" in res.stderr
+    assert ran_on(remote_dir) == ["127.0.0.2"]  # nothing ran on the others
+    assert res.stdout == "127.0.0.2: hi\n"
+    assert failed.read_text().splitlines() == ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]
+
+
+def test_batches_go_on_within_the_budget(sshd: ServerConfig, remote_dir: str) -> None:
+    res = pssh("-g", "-H", "127.0.0.[2-5]", *login(sshd), "--batches", "1,2",
+               "--max-failures", "50%", "--", marking(remote_dir, fail_on="127.0.0.3"))  # fmt: skip
+    assert res.returncode == 1, res.stderr
+    assert summary(res.stderr) == "4 hosts: 3 ok, 1 failed (1 non-zero exit)"
+    assert ran_on(remote_dir) == list(sshd.hosts)
+    # -g gathers over every batch, once, at the end
+    assert res.stdout.split("\n\n") == [
+        "==> 127.0.0.[2,4-5] (3) <== ok\nhi",
+        "==> 127.0.0.3 (1) <== exit 3\nhi\n",
+    ]
+
+
+def test_rerun_failed_runs_only_the_failed_hosts(
+    sshd: ServerConfig, remote_dir: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    failed = tmp_path / "failed"
+    first = pssh("-H", "127.0.0.[2-5]", *login(sshd), "--failed-hosts", str(failed), "--",
+                 marking(remote_dir, fail_on="127.0.0.4"))  # fmt: skip
+    assert first.returncode == 1 and failed.read_text() == "127.0.0.4\n"
+    assert ran_on(remote_dir) == list(sshd.hosts)
+    again = pssh("--rerun-failed", str(failed), *login(sshd), "--failed-hosts", str(failed),
+                 "--", marking(remote_dir))  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert summary(again.stderr) == "1 host: 1 ok"
+    assert ran_on(remote_dir) == ["127.0.0.4"]
+    assert failed.read_text() == ""
+    nothing = pssh("--rerun-failed", str(failed), *login(sshd), "--", marking(remote_dir))
+    assert nothing.returncode == 0
+    assert nothing.stderr == "pssh: --rerun-failed: no failed hosts listed; nothing to run\n"
+    assert ran_on(remote_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--batches", "0,10%"], "--batches: not a list of batch sizes"),
+        (["--batches", "1", "--max-failures", "x"], "--max-failures: not a number of hosts"),
+        (["--max-failures", "2"], "--max-failures needs --batches"),
+        (["--rerun-failed", "/nonexistent/failed"], "cannot read hosts file /nonexistent/failed"),
+        (["--rerun-failed", "f", "-h", "g"], "--rerun-failed takes its hosts from its file"),
+        (["-H", "web[1-3]!"], "Nothing after '!'"),
+    ],
+)
+def test_fleet_usage_errors(args: list[str], message: str) -> None:
+    extra = [] if any(a in args for a in ("-H", "--rerun-failed")) else ["-H", "127.0.0.2"]
+    res = pssh(*extra, *args, "--", "true")
+    assert res.returncode == 3, res.stderr
+    assert message in res.stderr
+
+
+def test_host_expressions_with_operators(sshd: ServerConfig) -> None:
+    res = pssh("-H", "127.0.0.[2-5]!127.0.0.3", "-H", "127.0.0.[2-9]&127.0.0.[3-4]", *login(sshd),
+               "--", WHOAMI)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert sorted(res.stdout.splitlines()) == [f"{h}: ip={h}" for h in sshd.hosts]
+    assert summary(res.stderr) == "4 hosts: 4 ok"
+
+
+def test_help_lists_the_fleet_options_without_loading_the_clients() -> None:
+    res = pssh("--help")
+    assert res.returncode == 0
+    for needle in (
+        "--batches SIZES",
+        "--max-failures N|P%",
+        "--rerun-failed FILE",
+        "web[01-20]!web07",
+    ):
+        assert needle in res.stdout
+    # --help never imports gevent or a client (most of the start-up time)
+    code = "import sys; from pssh.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+    code += (
+        "print(sorted(m for m in sys.modules if m.startswith(('gevent', 'pssh.clients', 'ssh2'))))"
+    )
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert probe.stdout.splitlines()[-1] == "[]", probe.stdout + probe.stderr

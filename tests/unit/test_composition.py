@@ -20,12 +20,27 @@ PACKAGE = os.path.dirname(pssh.__file__)
 NATIVE = os.path.join(PACKAGE, "clients", "native")
 CHECKED = [
     os.path.join(NATIVE, name) for name in sorted(os.listdir(NATIVE)) if name.endswith(".py")
-] + [os.path.join(PACKAGE, "clients", name) for name in ("base_single.py", "_copy.py", "_lines.py")]
+] + [
+    os.path.join(PACKAGE, "clients", name)
+    for name in ("base_single.py", "_copy.py", "_download.py", "_lines.py")
+]
+EVERY_MODULE = sorted(
+    os.path.join(folder, name)
+    for folder, _dirs, files in os.walk(PACKAGE)
+    for name in files
+    if name.endswith(".py")
+)
 
 MAX_LINES = 440  # "about 400": one concern per module
-# Not split yet: the parallel client (next in issue 14) and the copy helpers (path checks,
-# tree walk and upload bookkeeping, plus the download-safety pieces), one concern each.
-NOT_YET_SMALL = {"parallel.py", "_copy.py"}
+# Over the size on purpose: the two cohesive parsers. Not split yet (issue 14, next step): the
+# parallel fan-out base and the parallel clients, and the paramiko single client.
+NOT_YET_SMALL = {
+    "pssh/_known_hosts.py",
+    "pssh/_ssh_config.py",
+    "pssh/clients/base_pssh.py",
+    "pssh/clients/native/parallel.py",
+    "pssh/clients/miko/single.py",
+}
 
 # (module file, attribute): private names of other objects that may be used.
 ALLOWED = {
@@ -67,8 +82,12 @@ def test_the_check_finds_a_helper_calling_a_private_method(tmp_path):
     assert private_uses(str(source)) == [(2, "client._eagain")]
 
 
+def _relative(path: str) -> str:
+    return os.path.relpath(path, os.path.dirname(PACKAGE))
+
+
 @pytest.mark.parametrize(
-    "path", [p for p in CHECKED if os.path.basename(p) not in NOT_YET_SMALL], ids=os.path.basename
+    "path", [p for p in EVERY_MODULE if _relative(p) not in NOT_YET_SMALL], ids=_relative
 )
 def test_modules_stay_small(path):
     with open(path, encoding="utf-8") as handle:

@@ -10,7 +10,6 @@ import pytest
 
 from pssh.clients._copy import (
     Entry,
-    atomic_local_file,
     check_local_source,
     check_local_target,
     list_local_dir,
@@ -21,6 +20,7 @@ from pssh.clients._copy import (
     upload_tree,
     walk_tree,
 )
+from pssh.clients._download import atomic_local_file
 
 
 @pytest.mark.parametrize(

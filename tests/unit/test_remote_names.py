@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from pssh.clients._copy import LocalTree, atomic_local_file, current_umask, download_mode
+from pssh.clients._download import LocalTree, atomic_local_file, current_umask, download_mode
 from pssh.clients._remote_names import decode_name, name_problem
 
 

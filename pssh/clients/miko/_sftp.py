@@ -32,16 +32,14 @@ from paramiko.sftp_file import SFTPFile
 from .._copy import (
     PERMISSION_BITS,
     Entry,
-    LocalTarget,
     check_local_source,
     check_local_target,
-    download_tree,
     local_errors,
-    local_file_target,
     remote_join,
     remote_parent,
     upload_tree,
 )
+from .._download import LocalTarget, download_tree, local_file_target
 from .._remote_names import ListingTooLong, count_entry, decode_name
 from ._errors import LocalWrites, map_errors
 

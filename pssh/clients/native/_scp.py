@@ -22,15 +22,8 @@ from typing import Any
 from ssh2 import exceptions as ssh2_exc
 
 from ...exceptions import PSSHError, SCPError, SFTPError, SFTPIOError
-from .._copy import (
-    LocalTarget,
-    check_local_source,
-    check_local_target,
-    download_tree,
-    local_errors,
-    local_file_target,
-    remote_parent,
-)
+from .._copy import check_local_source, check_local_target, local_errors, remote_parent
+from .._download import LocalTarget, download_tree, local_file_target
 from ._connection import SSHConnection, live
 from ._errors import map_errors
 from ._sftp import RemoteFS, sftp_status, status_text
@@ -286,7 +279,7 @@ class SCPTransfers:
         sftp: Any = None,
     ) -> None:
         """Receive ``remote_file`` into ``local`` (a temp file moved into place once all of it
-        arrived, given :func:`~pssh.clients._copy.download_mode` of the announced mode). The
+        arrived, given :func:`~pssh.clients._download.download_mode` of the announced mode). The
         file name in the remote scp's header is never used."""
         raw = remote_file.encode(encoding, "surrogateescape")
         try:

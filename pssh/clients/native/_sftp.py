@@ -26,7 +26,8 @@ from ssh2.sftp import (
 from ssh2.sftp_handle import SFTPAttributes
 
 from ...exceptions import PSSHError, SFTPIOError
-from .._copy import PERMISSION_BITS, Entry, LocalTarget, local_errors, remote_parent
+from .._copy import PERMISSION_BITS, Entry, local_errors, remote_parent
+from .._download import LocalTarget
 from .._remote_names import ListingTooLong, count_entry, decode_name
 from ._connection import SSHConnection
 from ._errors import map_errors
@@ -346,7 +347,7 @@ class RemoteFS:
 
     def get(self, remote_file: str, local: LocalTarget, mode: int) -> None:
         """Stream ``remote_file`` into ``local`` (a temp file moved into place once complete,
-        given :func:`~pssh.clients._copy.download_mode` of the remote ``mode``)."""
+        given :func:`~pssh.clients._download.download_mode` of the remote ``mode``)."""
         with self.errors("opening remote file", remote_file):
             handle = self._call(self.sftp.open, self._raw(remote_file), LIBSSH2_FXF_READ, 0)
         try:

@@ -19,14 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ...exceptions import SessionError, SFTPError, Timeout
-from .._copy import (
-    check_local_source,
-    check_local_target,
-    download_tree,
-    local_file_target,
-    remote_join,
-    upload_tree,
-)
+from .._copy import check_local_source, check_local_target, remote_join, upload_tree
+from .._download import download_tree, local_file_target
 from ._connection import SSHConnection, live
 from ._errors import map_errors
 from ._sftp import FX_NO_SUCH_FILE, RemoteFS, remote_error
