@@ -141,6 +141,11 @@ class ParallelSSHClient(BaseParallelSSHClient):
         known_hosts: KnownHostsArg = None,
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
+        keepalive_seconds: int | None = None,
+        identity_auth: bool = True,
+        ipv6_only: bool = False,
+        compress: bool = False,
+        keyboard_interactive: bool = False,
     ) -> None:
         pkey, proxy_pkey = load_pkey(pkey), load_pkey(proxy_pkey)
         # what every host's settings start from (pssh.clients._settings.settings_for)
@@ -149,6 +154,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
             retry_delay=retry_delay, agent=agent, allow_agent=allow_agent, timeout=timeout,
             forward_ssh_agent=forward_ssh_agent, known_hosts=known_hosts,
             host_key_policy=host_key_policy, ssh_config=ssh_config,
+            keepalive_seconds=keepalive_seconds, identity_auth=identity_auth,
+            ipv6_only=ipv6_only, compress=compress, keyboard_interactive=keyboard_interactive,
             proxy=None if proxy_host is None else ProxyArgs(
                 proxy_host, proxy_port, proxy_user, proxy_password, proxy_pkey
             ),
@@ -298,10 +305,11 @@ class ParallelSSHClient(BaseParallelSSHClient):
         """
         return super().get_output(cmd, output, timeout=timeout)
 
-    def _make_ssh_client(self, host: str) -> SSHClient:
+    def _make_ssh_client(self, host: str, index: int | None = None) -> SSHClient:
+        settings = settings_for(host, self._args, self.host_config, self._host_index(host, index))
         return SSHClient(
-            host, channel_timeout=self.channel_timeout,
-            _settings=settings_for(host, self._args, self.host_config), **self._paramiko_kwargs,
+            host, channel_timeout=self.channel_timeout, _settings=settings,
+            **self._paramiko_kwargs,
         )  # fmt: skip
 
     def _client_alive(self, client: Any) -> bool:

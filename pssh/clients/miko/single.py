@@ -33,7 +33,7 @@ from ...exceptions import (
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._lines import codec_name
 from .._route import Direct, Via
-from .._settings import HostSettings, ProxyArgs, settings_for
+from .._settings import HostSettings, ProxyArgs, check_keyboard_interactive, settings_for
 from .._sock import open_socket
 from ..base_single import BaseSSHClient, Holders
 from ._errors import map_errors, map_proxy_errors
@@ -211,6 +211,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             ),
         ))  # fmt: skip
         check_paramiko_kwargs(paramiko_kwargs)
+        check_keyboard_interactive(settings)
         self.settings = settings
         """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
         cfg = settings.resolved
@@ -225,6 +226,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             forward_ssh_agent=settings.forward_ssh_agent,
             proxy_host=proxy.host if proxy is not None else None,
         )  # fmt: skip
+        self.alias = settings.alias
+        """The host's name in output, if given (parallel-ssh 2.x ``alias``)."""
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
@@ -262,6 +265,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             "password": self.password, "pkey": self.pkey, "sock": sock, "timeout": self.timeout,
             "allow_agent": self.allow_agent or self.agent is not None,
             "banner_timeout": self.timeout, "auth_timeout": self.timeout,
+            "look_for_keys": self.settings.identity_auth, "compress": self.settings.compress,
         }  # fmt: skip
         kwargs.update(self.paramiko_kwargs)
         kwargs["transport_factory"] = transport_factory(
@@ -290,7 +294,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
                 raise failed from exc
             raise
         self.client = client
-        interval = self.ssh_host_config.server_alive_interval
+        interval = self.settings.keepalive_interval
         transport = client.get_transport()
         if interval and transport is not None:
             transport.set_keepalive(interval)
@@ -300,7 +304,10 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         if self._proxy_command is not None:
             return self._proxy_command.open()
         if isinstance(route, Direct):
-            return open_socket(route.address, route.port, self.timeout, name=self.host)
+            return open_socket(
+                route.address, route.port, self.timeout, name=self.host,
+                ipv6_only=self.settings.ipv6_only,
+            )  # fmt: skip
         if not isinstance(route, Via):
             raise ValueError("no route to %s" % (self.host,))
         hop = route.proxy

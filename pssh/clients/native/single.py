@@ -25,7 +25,7 @@ from typing import Any
 from gevent import Timeout as GTimeout
 from gevent.lock import RLock
 from ssh2.exceptions import SSH2Error
-from ssh2.session import LIBSSH2_METHOD_HOSTKEY, Session
+from ssh2.session import LIBSSH2_FLAG_COMPRESS, LIBSSH2_METHOD_HOSTKEY, Session
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
@@ -38,7 +38,13 @@ from ...exceptions import (
 )
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._route import Via
-from .._settings import HostSettings, settings_for
+from .._settings import (
+    KEEPALIVE_DEFAULT,
+    HostSettings,
+    check_keyboard_interactive,
+    keepalive_args,
+    settings_for,
+)
 from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, delegate
 from ._auth import Authenticator
@@ -154,6 +160,12 @@ class SSHClient(BaseSSHClient):
         known_hosts: KnownHostsArg = None,
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
+        alias: str | None = None,
+        keepalive_seconds: int | None = KEEPALIVE_DEFAULT,
+        identity_auth: bool = True,
+        ipv6_only: bool = False,
+        compress: bool = False,
+        keyboard_interactive: bool = False,
         _settings: HostSettings | None = None,
         _router: Router | None = None,
     ) -> None:
@@ -162,7 +174,11 @@ class SSHClient(BaseSSHClient):
             retry_delay=retry_delay, allow_agent=allow_agent, timeout=timeout,
             forward_ssh_agent=forward_ssh_agent, tunnel_address=proxy_host,
             known_hosts=known_hosts, host_key_policy=host_key_policy, ssh_config=ssh_config,
+            alias=alias, identity_auth=identity_auth, ipv6_only=ipv6_only, compress=compress,
+            keyboard_interactive=keyboard_interactive,
+            **keepalive_args(keepalive_seconds),
         ))  # fmt: skip
+        check_keyboard_interactive(settings)
         self.settings = settings
         """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
         cfg = settings.resolved
@@ -174,6 +190,8 @@ class SSHClient(BaseSSHClient):
             timeout=settings.timeout, forward_ssh_agent=settings.forward_ssh_agent,
             proxy_host=route.proxy.host if isinstance(route, Via) else settings.tunnel_address,
         )  # fmt: skip
+        self.alias = settings.alias
+        """The host's name in output, if given (parallel-ssh 2.x ``alias``)."""
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
@@ -215,6 +233,8 @@ class SSHClient(BaseSSHClient):
             self.session = Session()
             self.session.set_blocking(False)
             self._agent_forwarded = False
+            if self.settings.compress:
+                self.session.flag(LIBSSH2_FLAG_COMPRESS)
             _prefer_modern_algorithms(self.session)
             self._prefer_host_key_algorithms()
             self._connected()
@@ -228,7 +248,7 @@ class SSHClient(BaseSSHClient):
             if failed is not None and isinstance(exc, Exception):
                 raise failed from exc
             raise
-        interval = self.ssh_host_config.server_alive_interval
+        interval = self.settings.keepalive_interval
         if interval:
             self._keepalive = start_keepalive(self, interval)
 
@@ -357,7 +377,8 @@ class SSHClient(BaseSSHClient):
         """
         Authenticator(
             self._live(), self.user, self.password, self.pkey, self.allow_agent,
-            self.ssh_host_config,
+            self.ssh_host_config, identity_auth=self.settings.identity_auth,
+            keyboard_interactive=self.settings.keyboard_interactive,
         ).auth()  # fmt: skip
 
     # -- channels ---------------------------------------------------------
