@@ -14,6 +14,7 @@ from ...output import HostOutput
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._settings import ProxyArgs, settings_for
 from ..base_pssh import BaseParallelSSHClient
+from ._proxies import SharedProxies
 from .single import PKeyArg, SSHClient, check_paramiko_kwargs, given, load_pkey
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,13 @@ class ParallelSSHClient(BaseParallelSSHClient):
     :raises: :py:class:`pssh.exceptions.SSHException` for an OpenSSH
       configuration ``ssh`` would refuse.
     :raises: :py:class:`ValueError` for an unknown ``host_key_policy``.
+
+    ``keepalive_seconds``, ``identity_auth``, ``ipv6_only``, ``compress`` and
+    ``keyboard_interactive`` (keyword only, parallel-ssh 2.x): as on
+    :class:`pssh.clients.miko.single.SSHClient`. ``host_config`` may also be
+    a list of :class:`pssh.config.HostConfig`, one per entry of ``hosts``;
+    hosts behind the same proxy share one connection to it
+    (:doc:`/parallel-ssh-2x`).
     """
 
     def __init__(
@@ -178,6 +186,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
         self._ssh_config = self._args.ssh_config
         self._known_hosts_cache = self._args.known_hosts_cache  # one KnownHosts per set of files
         self._paramiko_kwargs: dict[str, Any] = {}
+        # one connection per proxy (and credentials), shared by the hosts behind it
+        self._proxies = SharedProxies()
 
     def run_command(  # type: ignore[override]
         self,
@@ -309,7 +319,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         settings = settings_for(host, self._args, self.host_config, self._host_index(host, index))
         return SSHClient(
             host, channel_timeout=self.channel_timeout, _settings=settings,
-            **self._paramiko_kwargs,
+            _proxies=self._proxies, **self._paramiko_kwargs,
         )  # fmt: skip
 
     def _client_alive(self, client: Any) -> bool:

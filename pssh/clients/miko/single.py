@@ -47,6 +47,7 @@ from ._options import (
     wrap_command,
 )
 from ._output import ChannelOutput, Stdin, iter_lines, output_dropped
+from ._proxies import SharedProxies
 from ._sftp import SFTPMixin
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,23 @@ class SSHClient(SFTPMixin, BaseSSHClient):
       file to read instead of ``~/.ssh/config`` and ``/etc/ssh/ssh_config``,
       or ``'none'`` for none.
     :type ssh_config: str
+    :param alias: (Optional, 2.x) The host's name in output (``self.alias``).
+    :type alias: str
+    :param keepalive_seconds: (Optional, 2.x) Seconds between keepalives;
+      defaults to ``ServerAliveInterval`` of the OpenSSH configuration, else
+      none (1.8.0); paramiko's keepalives ask for no reply.
+    :type keepalive_seconds: int
+    :param identity_auth: (Optional, 2.x) ``False``: do not look for keys
+      under ``~/.ssh`` (paramiko's ``look_for_keys``).
+    :type identity_auth: bool
+    :param ipv6_only: (Optional, 2.x) Connect over IPv6 only.
+    :type ipv6_only: bool
+    :param compress: (Optional, 2.x) Ask for compression.
+    :type compress: bool
+    :param keyboard_interactive: (Optional, 2.x) Accepted for 2.x code: paramiko
+      answers a keyboard-interactive-only server with the password by itself
+      (whatever this is); :py:class:`ValueError` without a password.
+    :type keyboard_interactive: bool
     :param paramiko_kwargs: (Optional) Extra keyword arguments to be passed on
       to :py:func:`paramiko.client.SSHClient.connect`
     :type paramiko_kwargs: dict
@@ -197,10 +215,19 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         known_hosts: KnownHostsArg = None,
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
+        alias: str | None = None,
+        keepalive_seconds: int | None = None,
+        identity_auth: bool = True,
+        ipv6_only: bool = False,
+        compress: bool = False,
+        keyboard_interactive: bool = False,
         _settings: HostSettings | None = None,
+        _proxies: SharedProxies | None = None,
         **paramiko_kwargs: Any,
     ) -> None:
         settings = _settings or settings_for(host, given(
+            alias=alias, keepalive_seconds=keepalive_seconds, identity_auth=identity_auth,
+            ipv6_only=ipv6_only, compress=compress, keyboard_interactive=keyboard_interactive,
             user=user, password=password, port=port, pkey=pkey, num_retries=num_retries,
             retry_delay=retry_delay, agent=agent, allow_agent=allow_agent, timeout=timeout,
             forward_ssh_agent=forward_ssh_agent, known_hosts=known_hosts,
@@ -244,6 +271,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
         self._proxy_client: SSHClient | None = None
+        # a parallel client's proxy connections, shared by its hosts
+        self._proxies = _proxies
         self._proxy_command = settings.proxy_command()
         # until the user drops the command's output (see Holders)
         self._outputs: dict[Any, ChannelOutput] = {}
@@ -313,7 +342,9 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         hop = route.proxy
         with map_proxy_errors(self.host, hop.host, hop.login_port, port=self.port):
             proxy = self._proxy_client
-            if proxy is None or not proxy.connected:
+            if self._proxies is not None:
+                proxy = self._proxies.client_for(route, _proxy_client_for)
+            elif proxy is None or not proxy.connected:
                 # the proxy's own client, made from its settings (its route
                 # reaches an earlier ProxyJump hop the same way)
                 proxy = self._proxy_client = SSHClient(hop.host, _settings=hop)
@@ -513,6 +544,12 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     def finished(self, channel: Any) -> bool:
         """Whether the command on ``channel`` has finished, without waiting."""
         return channel is None or bool(channel.exit_status_ready())
+
+
+def _proxy_client_for(settings: HostSettings) -> SSHClient:
+    # a shared proxy's client, made from its settings (its route reaches an
+    # earlier ProxyJump hop the same way)
+    return SSHClient(settings.host, _settings=settings)
 
 
 __all__ = ["SSHClient", "host_logger", "logger"]

@@ -25,7 +25,7 @@ from typing import Any
 from gevent import Timeout as GTimeout
 from gevent.lock import RLock
 from ssh2.exceptions import SSH2Error
-from ssh2.session import LIBSSH2_FLAG_COMPRESS, LIBSSH2_METHOD_HOSTKEY, Session
+from ssh2.session import LIBSSH2_METHOD_HOSTKEY, Session
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
@@ -36,15 +36,10 @@ from ...exceptions import (
     Timeout,
     UnknownHostException,
 )
+from .. import _settings as host_settings
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._route import Via
-from .._settings import (
-    KEEPALIVE_DEFAULT,
-    HostSettings,
-    check_keyboard_interactive,
-    keepalive_args,
-    settings_for,
-)
+from .._settings import KEEPALIVE_DEFAULT, HostSettings, settings_for
 from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, delegate
 from ._auth import Authenticator
@@ -140,6 +135,11 @@ class SSHClient(BaseSSHClient):
     :raises: :py:class:`pssh.exceptions.HostKeyError` (one of its
       subclasses) when the host's key is refused; it is not retried.
     :raises: :py:class:`ValueError` for an unknown ``host_key_policy``.
+
+    Keyword-only, from parallel-ssh 2.x (as :class:`pssh.config.HostConfig`;
+    :doc:`/parallel-ssh-2x`): ``alias``, ``keepalive_seconds`` (default 60,
+    else ``ServerAliveInterval``; 0: none), ``identity_auth``, ``ipv6_only``,
+    ``compress``, ``keyboard_interactive`` (:py:class:`ValueError` without a password).
     """
 
     def __init__(
@@ -176,9 +176,9 @@ class SSHClient(BaseSSHClient):
             known_hosts=known_hosts, host_key_policy=host_key_policy, ssh_config=ssh_config,
             alias=alias, identity_auth=identity_auth, ipv6_only=ipv6_only, compress=compress,
             keyboard_interactive=keyboard_interactive,
-            **keepalive_args(keepalive_seconds),
+            **host_settings.keepalive_args(keepalive_seconds),
         ))  # fmt: skip
-        check_keyboard_interactive(settings)
+        host_settings.check_keyboard_interactive(settings)
         self.settings = settings
         """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
         cfg = settings.resolved
@@ -233,9 +233,7 @@ class SSHClient(BaseSSHClient):
             self.session = Session()
             self.session.set_blocking(False)
             self._agent_forwarded = False
-            if self.settings.compress:
-                self.session.flag(LIBSSH2_FLAG_COMPRESS)
-            _prefer_modern_algorithms(self.session)
+            _prefer_modern_algorithms(self.session, self.settings.compress)
             self._prefer_host_key_algorithms()
             self._connected()
             with map_errors(self.host, "performing SSH handshake", port=self.port):
