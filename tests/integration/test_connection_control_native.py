@@ -114,3 +114,36 @@ def test_keyboard_interactive_with_usepam_no(sshd_factory):
 def test_keyboard_interactive_needs_a_password(sshd):
     with pytest.raises(ValueError, match="keyboard_interactive needs a password"):
         SSHClient(sshd.host, port=sshd.port, user=sshd.user, keyboard_interactive=True)
+
+
+@pytest.fixture
+def kbdint_server(tmp_path):
+    from embedded_server.kbdint_server import KbdIntServer
+
+    server = KbdIntServer("127.0.0.87", "open sesame", str(tmp_path / "kbdint.log"))
+    yield server
+    server.stop()
+
+
+def _kbd_client(server, **kwargs):
+    kwargs.setdefault("password", "open sesame")
+    return SSHClient(server.host, port=server.port, user="anyone", allow_agent=False,
+                     identity_auth=False, num_retries=0, host_key_policy="off",
+                     ssh_config="none", keepalive_seconds=0, **kwargs)  # fmt: skip
+
+
+def test_keyboard_interactive_answers_the_prompt_with_the_password(kbdint_server):
+    client = _kbd_client(kbdint_server, keyboard_interactive=True)
+    assert client.session.userauth_authenticated()
+    assert kbdint_server.answers() == 1
+    client.disconnect()
+
+
+def test_keyboard_interactive_off_or_wrong_password_fails(kbdint_server):
+    with pytest.raises(AuthenticationException, match="password") as raised:
+        _kbd_client(kbdint_server)
+    assert "keyboard-interactive" not in str(raised.value)
+    assert kbdint_server.answers() == 0
+    with pytest.raises(AuthenticationException, match="keyboard-interactive") as raised:
+        _kbd_client(kbdint_server, keyboard_interactive=True, password="not-the-password")
+    assert "not-the-password" not in str(raised.value)  # no secret in messages
