@@ -205,11 +205,16 @@ class HostSettings:
         """A client's arguments, checked once for all its hosts: the
         ``host_key_policy`` is parsed and the OpenSSH configuration read.
 
-        :raises: :py:class:`ValueError` for an unknown ``host_key_policy``;
-          :py:class:`pssh.exceptions.SSHException` for an OpenSSH
-          configuration ``ssh`` would refuse.
+        A ``keepalive_seconds`` equal to a given ``keepalive_default`` (the
+        native clients' documented default) counts as not given.
+
+        :raises: :py:class:`ValueError` for an unknown ``host_key_policy`` or
+          a bad ``keepalive_seconds``; :py:class:`pssh.exceptions.SSHException`
+          for an OpenSSH configuration ``ssh`` would refuse.
         """
         kwargs.setdefault("proxy_default", kwargs.get("proxy"))
+        if kwargs.get("keepalive_default"):
+            kwargs.update(keepalive_args(kwargs.get("keepalive_seconds")))
         return cls(
             host_key_policy=check_policy(host_key_policy),
             ssh_config=load_ssh_config(ssh_config),
@@ -385,7 +390,9 @@ def settings_for(
     :param _through: The proxy the host is reached through, and its sharing
       key (jump hosts after the first of a chain).
     :raises: :py:class:`pssh.exceptions.SSHException` naming the host for an
-      OpenSSH configuration value that cannot be expanded.
+      OpenSSH configuration value that cannot be expanded;
+      :py:class:`ValueError` naming the host for ``keyboard_interactive``
+      without a password.
     :rtype: HostSettings
     """
     given = host_config_entry(host_config, host, index)
@@ -400,6 +407,8 @@ def settings_for(
         config=config, proxy=_proxy_of(given, args),
         **{name: given[name] for name in _PLAIN if name in given},
     )  # fmt: skip
+    if settings.follow_proxy_jump:  # (the host's own settings, not a hop's)
+        check_keyboard_interactive(settings)
     if _through is not None:
         proxy, key = _through
         return replace(settings, route=Via(proxy, key, config.hostname, config.port))
@@ -412,6 +421,7 @@ def _hop(settings: HostSettings, **given: Any) -> HostSettings:
         settings, forward_ssh_agent=False, proxy=None, proxy_default=None, alias=None,
         tunnel_address=None,
         follow_proxy_jump=False, port_default=None, config=None, route=None,
+        keyboard_interactive=False,
         num_retries=settings.hop_num_retries or settings.num_retries,
         timeout=settings.tunnel_timeout if settings.tunnel_timeout is not None
         else settings.timeout,

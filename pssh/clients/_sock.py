@@ -74,7 +74,7 @@ def open_socket(
     timed_out = False
     name = name or host
     try:
-        addresses = resolve(host, port, ipv6_only)
+        addresses = resolve(host, port, ipv6_only) if ipv6_only else resolve(host, port)
     except UnknownHostException as exc:
         if name == host:
             raise

@@ -160,7 +160,10 @@ class BaseParallelSSHClient:
         with lock:
             client = self.host_clients.get(key)
             if client is None or not self._client_alive(client):
-                client = self._make_ssh_client(host, index)
+                if isinstance(self.host_config, (list, tuple)):
+                    client = self._make_ssh_client(host, index)
+                else:
+                    client = self._make_ssh_client(host)
                 self.host_clients[key] = client
         return client
 

@@ -33,7 +33,7 @@ from ...exceptions import (
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._lines import codec_name
 from .._route import Direct, Via
-from .._settings import HostSettings, ProxyArgs, check_keyboard_interactive, settings_for
+from .._settings import HostSettings, ProxyArgs, settings_for
 from .._sock import open_socket
 from ..base_single import BaseSSHClient, Holders
 from ._errors import map_errors, map_proxy_errors
@@ -172,8 +172,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     :type identity_auth: bool
     :param ipv6_only: (Optional, 2.x) Connect over IPv6 only.
     :type ipv6_only: bool
-    :param compress: (Optional, 2.x) Ask for compression.
-    :type compress: bool
+    (2.x ``compress=True`` is paramiko's own ``connect`` argument, passed on.)
     :param keyboard_interactive: (Optional, 2.x) Accepted for 2.x code: paramiko
       answers a keyboard-interactive-only server with the password by itself
       (whatever this is); :py:class:`ValueError` without a password.
@@ -219,7 +218,6 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         keepalive_seconds: int | None = None,
         identity_auth: bool = True,
         ipv6_only: bool = False,
-        compress: bool = False,
         keyboard_interactive: bool = False,
         _settings: HostSettings | None = None,
         _proxies: SharedProxies | None = None,
@@ -227,7 +225,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     ) -> None:
         settings = _settings or settings_for(host, given(
             alias=alias, keepalive_seconds=keepalive_seconds, identity_auth=identity_auth,
-            ipv6_only=ipv6_only, compress=compress, keyboard_interactive=keyboard_interactive,
+            ipv6_only=ipv6_only, keyboard_interactive=keyboard_interactive,
             user=user, password=password, port=port, pkey=pkey, num_retries=num_retries,
             retry_delay=retry_delay, agent=agent, allow_agent=allow_agent, timeout=timeout,
             forward_ssh_agent=forward_ssh_agent, known_hosts=known_hosts,
@@ -238,7 +236,6 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             ),
         ))  # fmt: skip
         check_paramiko_kwargs(paramiko_kwargs)
-        check_keyboard_interactive(settings)
         self.settings = settings
         """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
         cfg = settings.resolved
@@ -343,7 +340,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         with map_proxy_errors(self.host, hop.host, hop.login_port, port=self.port):
             proxy = self._proxy_client
             if self._proxies is not None:
-                proxy = self._proxies.client_for(route, _proxy_client_for)
+                proxy = self._proxy_client = self._proxies.client_for(route, _proxy_client_for)
             elif proxy is None or not proxy.connected:
                 # the proxy's own client, made from its settings (its route
                 # reaches an earlier ProxyJump hop the same way)
@@ -374,9 +371,9 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         if self.client is not None:
             self.client.close()
             self.client = None
-        if self._proxy_client is not None:
-            self._proxy_client.disconnect()
-            self._proxy_client = None
+        if self._proxy_client is not None and self._proxies is None:
+            self._proxy_client.disconnect()  # (a shared one stays for the other hosts)
+        self._proxy_client = None
         if self._proxy_command is not None:
             self._proxy_command.stop()
 

@@ -12,7 +12,7 @@ import gevent
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...output import HostOutput
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
-from .._settings import KEEPALIVE_DEFAULT, HostSettings, ProxyArgs, keepalive_args, settings_for
+from .._settings import KEEPALIVE_DEFAULT, HostSettings, ProxyArgs, settings_for
 from ..base_pssh import BaseParallelSSHClient
 from ._route import Hop, Router
 from .single import SSHClient, _validate_pkey
@@ -185,7 +185,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
             tunnel_timeout=tunnel_timeout, known_hosts=known_hosts,
             host_key_policy=host_key_policy, ssh_config=ssh_config,
             identity_auth=identity_auth, ipv6_only=ipv6_only, compress=compress,
-            keyboard_interactive=keyboard_interactive, **keepalive_args(keepalive_seconds),
+            keyboard_interactive=keyboard_interactive, keepalive_seconds=keepalive_seconds,
+            keepalive_default=KEEPALIVE_DEFAULT,
             proxy=None if proxy_host is None else ProxyArgs(
                 proxy_host, proxy_port, proxy_user, proxy_password, proxy_pkey
             ),

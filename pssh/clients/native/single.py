@@ -36,7 +36,6 @@ from ...exceptions import (
     Timeout,
     UnknownHostException,
 )
-from .. import _settings as host_settings
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._route import Via
 from .._settings import KEEPALIVE_DEFAULT, HostSettings, settings_for
@@ -176,9 +175,8 @@ class SSHClient(BaseSSHClient):
             known_hosts=known_hosts, host_key_policy=host_key_policy, ssh_config=ssh_config,
             alias=alias, identity_auth=identity_auth, ipv6_only=ipv6_only, compress=compress,
             keyboard_interactive=keyboard_interactive,
-            **host_settings.keepalive_args(keepalive_seconds),
+            keepalive_seconds=keepalive_seconds, keepalive_default=KEEPALIVE_DEFAULT,
         ))  # fmt: skip
-        host_settings.check_keyboard_interactive(settings)
         self.settings = settings
         """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
         cfg = settings.resolved
