@@ -305,3 +305,35 @@ def test_keepalive_default_gives_way_to_server_alive_interval(tmp_path):
     assert settings_for("web", off).keepalive_interval == 0
     with pytest.raises(ValueError, match="keepalive_seconds"):
         keepalive_args(-1)
+
+
+def test_every_hostconfig_field_reaches_the_settings():
+    from pssh.config import HostConfig
+
+    entry = HostConfig(
+        user="u", port=2200, password="pw", private_key=b"KEY", allow_agent=False,
+        alias="a", num_retries=0, retry_delay=0.5, timeout=4, identity_auth=False,
+        proxy_host="bastion", proxy_port=2022, proxy_user="pu", proxy_password="ppw",
+        proxy_pkey=b"PKEY", keepalive_seconds=9, ipv6_only=True, forward_ssh_agent=True,
+        compress=True, keyboard_interactive=True, read_timeout=2.5,
+    )  # fmt: skip
+    s = settings_for("web", given(), [entry], 0)
+    assert (s.user, s.port, s.password, s.pkey, s.allow_agent) == ("u", 2200, "pw", b"KEY", False)
+    assert (s.alias, s.num_retries, s.retry_delay, s.timeout) == ("a", 0, 0.5, 4)
+    assert (s.identity_auth, s.keepalive_seconds, s.ipv6_only) == (False, 9, True)
+    assert (s.forward_ssh_agent, s.compress, s.keyboard_interactive) == (True, True, True)
+    assert s.read_timeout == 2.5
+    proxy = s.route.proxy
+    assert (proxy.host, proxy.login_port, proxy.login_user) == ("bastion", 2022, "pu")
+    assert (proxy.password, proxy.pkey) == ("ppw", b"PKEY")
+    assert proxy.keyboard_interactive is False and proxy.forward_ssh_agent is False
+
+
+def test_keyboard_interactive_without_any_password_names_the_host():
+    from pssh.config import HostConfig
+
+    with pytest.raises(ValueError, match="host web"):
+        settings_for("web", given(keyboard_interactive=True))
+    # a password from host_config is enough
+    s = settings_for("web", given(keyboard_interactive=True), [HostConfig(password="x")], 0)
+    assert s.keyboard_interactive
