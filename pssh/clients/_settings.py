@@ -7,7 +7,9 @@ arguments shared by all its hosts, validated once), and
 found wins:
 
 1. ``host_config`` (parallel clients: 1.8.0's dict keyed by host name, with
-   ``user``, ``port``, ``password`` and ``private_key``);
+   ``user``, ``port``, ``password`` and ``private_key``, or 2.x's list of
+   :class:`pssh.config.HostConfig`, one per entry of ``hosts``, with every
+   field of it);
 2. the client's constructor arguments (a ``port`` equal to the client's
    documented default, 22 for the native ``ParallelSSHClient`` and for every
    ``proxy_port``, counts as not given);
@@ -41,13 +43,14 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from .._known_hosts import HostKeyPolicy
 from .._retry import RetryPolicy
 from .._ssh_config import HostConfig, SSHConfig
+from ..config import HostConfig as HostConfigEntry
 from ..constants import DEFAULT_RETRIES, RETRY_DELAY
 from ._host_keys import (
     ConfigArg,
@@ -63,6 +66,39 @@ from ._route import Command, Direct, Route, Via
 
 PROXY_PORT_DEFAULT = 22
 """The documented default of every ``proxy_port`` argument: not given."""
+
+KEEPALIVE_DEFAULT = 60
+"""The native clients' default ``keepalive_seconds`` (parallel-ssh 2.x):
+given as this value, ``ServerAliveInterval`` of the OpenSSH configuration wins."""
+
+
+def keepalive_args(keepalive_seconds: Optional[int]) -> dict[str, Any]:
+    """:meth:`HostSettings.given` arguments for a native client's
+    ``keepalive_seconds`` (its default means "not given", as ``port=22``).
+
+    :raises: :py:class:`ValueError` for a negative or non-integer value."""
+    if keepalive_seconds is not None and (
+        isinstance(keepalive_seconds, bool)
+        or not isinstance(keepalive_seconds, int)
+        or keepalive_seconds < 0
+    ):
+        raise ValueError(
+            "keepalive_seconds must be a whole number of seconds, 0 for none, got %r"
+            % (keepalive_seconds,)
+        )
+    given = None if keepalive_seconds == KEEPALIVE_DEFAULT else keepalive_seconds
+    return {"keepalive_seconds": given, "keepalive_default": KEEPALIVE_DEFAULT}
+
+
+def check_keyboard_interactive(settings: HostSettings) -> None:
+    """Refuse ``keyboard_interactive`` without a password to answer with.
+
+    :raises: :py:class:`ValueError` naming the host."""
+    if settings.keyboard_interactive and settings.password is None:
+        raise ValueError(
+            "keyboard_interactive needs a password to answer the prompts (host %s)"
+            % (settings.host,)
+        )
 
 
 @dataclass(frozen=True)
@@ -120,6 +156,9 @@ class HostSettings:
     """:class:`pssh._known_hosts.KnownHosts` objects shared by the clients of
     one parallel client (and their proxies), keyed by files."""
     proxy: Optional[ProxyArgs] = field(default=None, repr=False)
+    proxy_default: Optional[ProxyArgs] = field(default=None, repr=False)
+    """The client's own ``proxy_host`` (``proxy`` may be a host's own, from
+    ``host_config``): hosts behind it share the connection keyed ``("proxy_host",)``."""
     proxy_inherits_credentials: bool = False
     """paramiko client (as 1.8.0): a ``proxy_host`` without its own user,
     password or key uses the host's."""
@@ -135,6 +174,24 @@ class HostSettings:
     """The host's resolved OpenSSH configuration (set by :func:`settings_for`)."""
     route: Optional[Route] = None
     """How the host is reached (set by :func:`settings_for`)."""
+    alias: Optional[str] = None
+    """The host's name in output (``HostOutput.alias``), if given (2.x)."""
+    identity_auth: bool = True
+    """``False``: the default identities under ``~/.ssh`` are not tried."""
+    keepalive_seconds: Optional[int] = None
+    """Seconds between keepalives; ``None``: ``ServerAliveInterval`` of the
+    OpenSSH configuration, else none; 0: none."""
+    ipv6_only: bool = False
+    """Connect over IPv6 only (names resolved to IPv6 addresses only)."""
+    compress: bool = False
+    """Ask the server for compression."""
+    keyboard_interactive: bool = False
+    """Answer keyboard-interactive prompts with ``password``."""
+    keepalive_default: int = 0
+    """Seconds between keepalives when neither ``keepalive_seconds`` nor
+    ``ServerAliveInterval`` is given (60 on the native clients, as in 2.x)."""
+    read_timeout: Optional[float] = None
+    """Default seconds to wait for command output (``HostConfig.read_timeout``)."""
 
     @classmethod
     def given(
@@ -148,10 +205,16 @@ class HostSettings:
         """A client's arguments, checked once for all its hosts: the
         ``host_key_policy`` is parsed and the OpenSSH configuration read.
 
-        :raises: :py:class:`ValueError` for an unknown ``host_key_policy``;
-          :py:class:`pssh.exceptions.SSHException` for an OpenSSH
-          configuration ``ssh`` would refuse.
+        A ``keepalive_seconds`` equal to a given ``keepalive_default`` (the
+        native clients' documented default) counts as not given.
+
+        :raises: :py:class:`ValueError` for an unknown ``host_key_policy`` or
+          a bad ``keepalive_seconds``; :py:class:`pssh.exceptions.SSHException`
+          for an OpenSSH configuration ``ssh`` would refuse.
         """
+        kwargs.setdefault("proxy_default", kwargs.get("proxy"))
+        if kwargs.get("keepalive_default"):
+            kwargs.update(keepalive_args(kwargs.get("keepalive_seconds")))
         return cls(
             host_key_policy=check_policy(host_key_policy),
             ssh_config=load_ssh_config(ssh_config),
@@ -191,6 +254,14 @@ class HostSettings:
         return RetryPolicy.from_args(self.num_retries, self.retry_delay)
 
     @property
+    def keepalive_interval(self) -> int:
+        """Seconds between keepalives: ``keepalive_seconds`` if given, else
+        ``ServerAliveInterval`` of the OpenSSH configuration; 0: none."""
+        if self.keepalive_seconds is not None:
+            return max(0, int(self.keepalive_seconds))
+        return self.resolved.server_alive_interval or self.keepalive_default
+
+    @property
     def connect_timeout(self) -> Optional[float]:
         """``timeout`` if given, else ``ConnectTimeout`` of the OpenSSH configuration."""
         return self.timeout if self.timeout is not None else self.resolved.connect_timeout
@@ -227,37 +298,86 @@ def _given_port(port: Any, default: Optional[int]) -> Optional[int]:
     return int(port)
 
 
-def check_host_config(host_config: Any) -> None:
+def check_host_config(host_config: Any, hosts: Optional[Sequence[str]] = None) -> None:
     """Refuse a ``host_config`` argument :func:`host_config_entry` cannot read.
 
-    :raises: :py:class:`TypeError` naming its type.
+    :param hosts: The client's hosts: a list of ``HostConfig`` must have one
+      entry per host.
+    :raises: :py:class:`TypeError` naming its type; :py:class:`ValueError`
+      for a list whose length is not the number of hosts.
     """
-    if host_config and not isinstance(host_config, Mapping):
-        raise TypeError(
-            "host_config must be a dict of host name to settings (parallel-ssh 1.8.0), got %r"
-            % (type(host_config).__name__,)
-        )
+    if not host_config or isinstance(host_config, Mapping):
+        return
+    if isinstance(host_config, (list, tuple)):
+        for i, entry in enumerate(host_config):
+            if not isinstance(entry, HostConfigEntry):
+                raise TypeError(
+                    "host_config[%d] must be a pssh.config.HostConfig, got %r"
+                    % (i, type(entry).__name__)
+                )
+        if hosts is not None and len(host_config) != len(hosts):
+            raise ValueError(
+                "host_config has %d entries for %d hosts: a list of HostConfig needs "
+                "one entry per host, in the order of hosts" % (len(host_config), len(hosts))
+            )
+        return
+    raise TypeError(
+        "host_config must be a dict of host name to settings (parallel-ssh 1.8.0) or a "
+        "list of pssh.config.HostConfig (parallel-ssh 2.x), got %r" % (type(host_config).__name__,)
+    )
 
 
-def host_config_entry(host_config: Any, host: str) -> Mapping[str, Any]:
-    """``host``'s entry of a ``host_config`` argument, with the values set
-    (1.8.0: a dict keyed by host name, with ``user``, ``port``, ``password``
-    and ``private_key``; 2.x's list of ``HostConfig`` objects, by host
-    position, would be read here too).
+def host_config_entry(
+    host_config: Any, host: str, index: Optional[int] = None
+) -> Mapping[str, Any]:
+    """``host``'s entry of a ``host_config`` argument, with the values set:
+    1.8.0's dict keyed by host name (``user``, ``port``, ``password``,
+    ``private_key``; a :class:`pssh.config.HostConfig` value works too), or
+    2.x's list of :class:`pssh.config.HostConfig` read at ``index`` (the
+    host's position in ``hosts``).
 
-    :raises: :py:class:`TypeError` for another kind of ``host_config``.
+    :raises: :py:class:`TypeError` for another kind of ``host_config``;
+      :py:class:`ValueError` when the list has no entry at ``index``.
     """
     check_host_config(host_config)
     if not host_config:
         return {}
-    entry = host_config.get(host) or {}
+    if isinstance(host_config, Mapping):
+        entry = host_config.get(host) or {}
+    else:
+        if index is None or not 0 <= index < len(host_config):
+            raise ValueError(
+                "host_config has no entry for host %s at position %r (%d entries): a list "
+                "of HostConfig needs one entry per host" % (host, index, len(host_config))
+            )
+        entry = host_config[index]
+    if isinstance(entry, HostConfigEntry):
+        return entry.given()
     return {key: value for key, value in entry.items() if value is not None}
+
+
+# HostConfig fields taken as they are (the others are renamed or make the proxy)
+_PLAIN = (
+    "allow_agent", "alias", "num_retries", "retry_delay", "timeout", "identity_auth",
+    "keepalive_seconds", "ipv6_only", "forward_ssh_agent", "compress",
+    "keyboard_interactive", "read_timeout",
+)  # fmt: skip
+
+
+def _proxy_of(given: Mapping[str, Any], args: HostSettings) -> Optional[ProxyArgs]:
+    if "proxy_host" not in given:
+        return args.proxy
+    return ProxyArgs(
+        given["proxy_host"], given.get("proxy_port"), given.get("proxy_user"),
+        given.get("proxy_password"), given.get("proxy_pkey"),
+    )  # fmt: skip
 
 
 def settings_for(
     host: str,
     args: HostSettings,
     host_config: Any = None,
+    index: Optional[int] = None,
     *,
     _through: Optional[tuple[HostSettings, tuple]] = None,
 ) -> HostSettings:
@@ -265,13 +385,17 @@ def settings_for(
     ``host_config`` and the OpenSSH configuration, with the route (see the
     module docstring for the order).
 
+    :param index: The host's position in the client's ``hosts`` (read in
+      a list ``host_config``).
     :param _through: The proxy the host is reached through, and its sharing
       key (jump hosts after the first of a chain).
     :raises: :py:class:`pssh.exceptions.SSHException` naming the host for an
-      OpenSSH configuration value that cannot be expanded.
+      OpenSSH configuration value that cannot be expanded;
+      :py:class:`ValueError` naming the host for ``keyboard_interactive``
+      without a password.
     :rtype: HostSettings
     """
-    given = host_config_entry(host_config, host)
+    given = host_config_entry(host_config, host, index)
     user = given.get("user", args.user)
     port = given.get("port", _given_port(args.port, args.port_default))
     ssh_config = args.ssh_config if args.ssh_config is not None else load_ssh_config("none")
@@ -280,8 +404,11 @@ def settings_for(
         args, host=host, user=user, port=port,
         password=given.get("password", args.password),
         pkey=given.get("private_key", args.pkey),
-        config=config,
+        config=config, proxy=_proxy_of(given, args),
+        **{name: given[name] for name in _PLAIN if name in given},
     )  # fmt: skip
+    if settings.follow_proxy_jump:  # (the host's own settings, not a hop's)
+        check_keyboard_interactive(settings)
     if _through is not None:
         proxy, key = _through
         return replace(settings, route=Via(proxy, key, config.hostname, config.port))
@@ -291,8 +418,10 @@ def settings_for(
 def _hop(settings: HostSettings, **given: Any) -> HostSettings:
     """The arguments of a proxy or jump host of ``settings``' host."""
     return replace(
-        settings, forward_ssh_agent=False, proxy=None, tunnel_address=None,
+        settings, forward_ssh_agent=False, proxy=None, proxy_default=None, alias=None,
+        tunnel_address=None,
         follow_proxy_jump=False, port_default=None, config=None, route=None,
+        keyboard_interactive=False,
         num_retries=settings.hop_num_retries or settings.num_retries,
         timeout=settings.tunnel_timeout if settings.tunnel_timeout is not None
         else settings.timeout,
@@ -315,7 +444,12 @@ def _route(settings: HostSettings) -> Route:
             password=_inherited(proxy.password, settings.password, inherit),
             pkey=_inherited(proxy.pkey, settings.pkey, inherit),
         ))  # fmt: skip
-        return Via(hop, ("proxy_host",), config.hostname, config.port)
+        # the client's proxy_host is shared under one key; a host's own
+        # (HostConfig) under its address, port and user
+        key: tuple = ("proxy_host",)
+        if proxy != settings.proxy_default:
+            key = ("proxy_host", hop.hostname, hop.login_port, hop.login_user)
+        return Via(hop, key, config.hostname, config.port)
     if settings.follow_proxy_jump and config.proxy_jump and settings.tunnel_address is None:
         through: Optional[tuple[HostSettings, tuple]] = None
         chain = config.proxy_jump
@@ -332,4 +466,13 @@ def _route(settings: HostSettings) -> Route:
     return Direct(settings.tunnel_address or config.hostname, config.port)
 
 
-__all__ = ["HostSettings", "ProxyArgs", "check_host_config", "host_config_entry", "settings_for"]
+__all__ = [
+    "KEEPALIVE_DEFAULT",
+    "HostSettings",
+    "ProxyArgs",
+    "check_host_config",
+    "check_keyboard_interactive",
+    "host_config_entry",
+    "keepalive_args",
+    "settings_for",
+]

@@ -16,8 +16,11 @@ from ..exceptions import UnknownHostException
 from ._failures import Failure, exception_for
 
 
-def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
+def resolve(host: str, port: int, ipv6_only: bool = False) -> list[tuple[int, tuple]]:
     """Addresses to try for ``host``: ``[(family, sockaddr), ...]``.
+
+    :param ipv6_only: Only IPv6 addresses (parallel-ssh 2.x ``ipv6_only``):
+      an IPv4 address, or a name with no IPv6 address, fails as unknown.
 
     :raises: :py:class:`pssh.exceptions.UnknownHostException` when the name
       does not resolve, with the 1.8.0 ``args`` ``(message, host, cause)``
@@ -30,11 +33,16 @@ def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
         pass
     else:
         if addr.version == 4:
+            if ipv6_only:
+                raise exception_for(
+                    Failure.UNKNOWN_NAME, host, "an IPv4 address, and ipv6_only is set"
+                )
             return [(socket.AF_INET, (literal, port))]
         if "%" not in literal:
             return [(socket.AF_INET6, (literal, port, 0, 0))]
     try:
-        infos = socket.getaddrinfo(literal, port, socket.AF_UNSPEC, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ipv6_only else socket.AF_UNSPEC
+        infos = socket.getaddrinfo(literal, port, family, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise exception_for(Failure.UNKNOWN_NAME, host, str(exc)) from exc
     seen: list[tuple[int, tuple]] = []
@@ -45,7 +53,11 @@ def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
 
 
 def open_socket(
-    host: str, port: int, timeout: float | None = None, name: str | None = None
+    host: str,
+    port: int,
+    timeout: float | None = None,
+    name: str | None = None,
+    ipv6_only: bool = False,
 ) -> socket.socket:
     """A connected, non-blocking gevent socket to ``host:port``.
 
@@ -56,12 +68,13 @@ def open_socket(
       unreachable) or :py:class:`pssh.exceptions.Timeout` (no answer within
       ``timeout`` seconds), each naming the host, with the 1.8.0 ``args``
       ``(message, host, port, cause)``.
+    :param ipv6_only: Connect to IPv6 addresses only (see :func:`resolve`).
     """
     errors = []
     timed_out = False
     name = name or host
     try:
-        addresses = resolve(host, port)
+        addresses = resolve(host, port, ipv6_only) if ipv6_only else resolve(host, port)
     except UnknownHostException as exc:
         if name == host:
             raise

@@ -106,10 +106,12 @@ class BaseParallelSSHClient:
         self.timeout = timeout
         self.pool_size = pool_size
         self.pool = gevent.pool.Pool(pool_size)
-        check_host_config(host_config)
+        check_host_config(host_config, self._hosts)
         self.host_config = host_config or {}
-        """Per-host ``user``, ``port``, ``password``, ``private_key``: merged into
-        each host's settings by :func:`pssh.clients._settings.settings_for`."""
+        """Per-host settings (1.8.0's dict of ``user``, ``port``, ``password``,
+        ``private_key`` by host name, or 2.x's list of
+        :class:`pssh.config.HostConfig` by position): merged into each host's
+        settings by :func:`pssh.clients._settings.settings_for`."""
         self.retry_delay = retry_delay
         self.host_clients: dict[str, Any] = {}
         self.cmds: list[gevent.Greenlet] | None = None
@@ -144,25 +146,46 @@ class BaseParallelSSHClient:
         if "host_clients" in self.__dict__:  # hosts changed after construction
             raise_open_files_limit(max(self.pool_size, len(hosts) + len(self.host_clients)))
 
-    def _get_client(self, host: str) -> Any:
-        """The connected client for ``host``, made on first use."""
-        client = self.host_clients.get(host)
+    def _client_key(self, host: str, index: int | None) -> Any:
+        """Where ``host_clients`` keeps the client of the host at position
+        ``index`` of ``hosts``: the host name, or ``(index, host)`` for a host
+        named more than once with a list ``host_config`` (2.x: each entry
+        may have its own port, user or proxy)."""
+        if index is None or not isinstance(self.host_config, (list, tuple)):
+            return host
+        return (index, host) if self._hosts.count(host) > 1 else host
+
+    def _get_client(self, host: str, index: int | None = None) -> Any:
+        """The connected client for ``host`` (at position ``index`` of
+        ``hosts``, when known), made on first use."""
+        key = self._client_key(host, index)
+        client = self.host_clients.get(key)
         if client is not None and self._client_alive(client):
             return client
-        lock = self._connect_locks.get(host)
+        lock = self._connect_locks.get(key)
         if lock is None:
-            lock = self._connect_locks[host] = Semaphore()
+            lock = self._connect_locks[key] = Semaphore()
         with lock:
-            client = self.host_clients.get(host)
+            client = self.host_clients.get(key)
             if client is None or not self._client_alive(client):
-                client = self._make_ssh_client(host)
-                self.host_clients[host] = client
+                if isinstance(self.host_config, (list, tuple)):
+                    client = self._make_ssh_client(host, index)
+                else:
+                    client = self._make_ssh_client(host)
+                self.host_clients[key] = client
         return client
+
+    def _host_index(self, host: str, index: int | None) -> int | None:
+        """``index``, else the host's first position in ``hosts`` (a list
+        ``host_config`` is read by position)."""
+        if index is not None or not isinstance(self.host_config, (list, tuple)):
+            return index
+        return self._hosts.index(host) if host in self._hosts else None
 
     def _client_alive(self, client: Any) -> bool:
         return True
 
-    def _make_ssh_client(self, host: str) -> Any:
+    def _make_ssh_client(self, host: str, index: int | None = None) -> Any:
         raise NotImplementedError
 
     def _check_args(self, args: Any, what: str) -> None:
@@ -227,6 +250,7 @@ class BaseParallelSSHClient:
                 use_pty=use_pty,
                 shell=shell,
                 encoding=encoding,
+                _host_index=i,
                 **kwargs,
             )
             for i, host in enumerate(hosts)
@@ -239,9 +263,11 @@ class BaseParallelSSHClient:
         return output
 
     def _run_command(self, host: str, command: str, *args: Any, **kwargs: Any) -> Any:
+        client = self._get_client(host, kwargs.pop("_host_index", None))
+        # the client get_output gives the output (a host may have several)
+        gevent.getcurrent()._pssh_client = client  # type: ignore[attr-defined]
         # What ran, for rerun(): keyed by this task (the output's ``cmd``).
         self._ran[gevent.getcurrent()] = (command, args, kwargs)
-        client = self._get_client(host)
         return client.run_command(command, *args, **kwargs)
 
     def get_output(
@@ -270,7 +296,7 @@ class BaseParallelSSHClient:
         key = dedupe_key(host, output)
         host_out = output[key] = HostOutput(host, cmd, channel, stdout, stderr, stdin)
         # The exit code is asked of the host's client when it is read.
-        host_out._client = self.host_clients.get(host)
+        host_out._client = getattr(cmd, "_pssh_client", None) or self.host_clients.get(host)
         return None
 
     def get_last_output(
@@ -908,6 +934,34 @@ class BaseParallelSSHClient:
         for task in tasks:
             if task.exception is not None:
                 raise task.exception
+
+    # -- connections (parallel-ssh 2.x) -----------------------------------
+
+    def connect_auth(self) -> list[gevent.Greenlet]:
+        """Connect to and authenticate with every host now, in parallel
+        (``pool_size`` at a time), without running anything: login and the
+        remote commands can then be timed, or fail, apart. Not needed before
+        other calls, which connect on first use; hosts already connected are
+        not connected again.
+
+        As in parallel-ssh 2.x it returns at once and raises nothing itself:
+        a host's failure (:py:class:`pssh.exceptions.AuthenticationException`,
+        :py:class:`pssh.exceptions.ConnectionErrorException`...) is raised,
+        naming the host, when its greenlet is joined with
+        ``gevent.joinall(greenlets, raise_error=True)`` or ``.get()``; the
+        other hosts are still connected. ``stop_on_errors`` does not apply:
+        ``gevent.joinall(greenlets)`` without ``raise_error`` leaves every
+        failure in its greenlet's ``exception``. A host that failed here is
+        tried again by the next call that needs it.
+
+        :returns: One greenlet per entry of ``hosts``, in that order, each
+          returning the host's connected single-host client.
+        :rtype: list(:py:class:`gevent.Greenlet`)
+        """
+        return [
+            self._spawn_per_host(host, self._get_client, host, i)
+            for i, host in enumerate(self.hosts)
+        ]
 
 
 __all__ = ["BaseParallelSSHClient", "host_logger", "logger"]

@@ -12,7 +12,13 @@ import pytest
 from pssh._known_hosts import HostKeyPolicy
 from pssh._ssh_config import JumpHost, SSHConfig
 from pssh.clients._route import Command, Direct, Via, hops
-from pssh.clients._settings import HostSettings, ProxyArgs, host_config_entry, settings_for
+from pssh.clients._settings import (
+    HostSettings,
+    ProxyArgs,
+    check_host_config,
+    host_config_entry,
+    settings_for,
+)
 
 CONFIG = """
 Host web
@@ -111,7 +117,10 @@ def test_given_checks_the_arguments_once():
     with pytest.raises(ValueError):
         HostSettings.given(host_key_policy="sometimes")
     with pytest.raises(TypeError, match="host_config must be a dict"):
-        settings_for("web", given(), [{"user": "x"}])
+        settings_for("web", given(), "user=x")
+    # a list is 2.x's form: its entries must be HostConfig objects
+    with pytest.raises(TypeError, match=r"host_config\[0\] must be a pssh.config.HostConfig"):
+        settings_for("web", given(), [{"user": "x"}], 0)
     assert host_config_entry(None, "web") == {}
 
 
@@ -208,3 +217,123 @@ def test_a_new_host_reuses_the_parsed_config_and_cache():
     a, b = settings_for("web", args), settings_for("jumped", args)
     assert a.ssh_config is b.ssh_config is args.ssh_config
     assert a.known_hosts_cache is b.known_hosts_cache is hops(b.route)[0].known_hosts_cache
+
+
+# -- parallel-ssh 2.x HostConfig (issue 15) ---------------------------------------------------
+
+
+def test_host_config_list_by_position_overrides_client_and_falls_back():
+    from pssh.config import HostConfig
+
+    args = given(user="client-user", password="client-pw", timeout=5, num_retries=2)
+    config = [
+        HostConfig(user="u0", port=2200, alias="a0", timeout=9, identity_auth=False),
+        HostConfig(password="pw1", keepalive_seconds=0, read_timeout=3.5, compress=True),
+    ]
+    first = settings_for("web", args, config, 0)
+    second = settings_for("web", args, config, 1)  # the same host, its second entry
+    assert (first.user, first.port, first.alias, first.timeout) == ("u0", 2200, "a0", 9)
+    assert first.identity_auth is False and first.password == "client-pw"
+    assert first.num_retries == 2  # not set: the client's
+    assert (second.user, second.port, second.alias) == ("client-user", None, None)
+    assert second.password == "pw1" and second.read_timeout == 3.5 and second.compress
+    assert second.keepalive_interval == 0
+    assert first.keepalive_interval == 0  # keepalive_default of given() is 0
+
+
+def test_host_config_list_needs_an_entry_per_position():
+    from pssh.config import HostConfig
+
+    with pytest.raises(ValueError, match="no entry for host web at position 2"):
+        settings_for("web", given(), [HostConfig(), HostConfig()], 2)
+    with pytest.raises(ValueError, match="2 entries for 3 hosts"):
+        check_host_config([HostConfig(), HostConfig()], ["a", "b", "c"])
+    check_host_config((HostConfig(),), ["a"])  # a tuple works too
+
+
+def test_host_config_dict_may_hold_hostconfig_objects():
+    from pssh.config import HostConfig
+
+    s = settings_for("web", given(), {"web": HostConfig(user="u", alias="w")})
+    assert (s.user, s.alias) == ("u", "w")
+
+
+def test_hostconfig_fields_are_the_2x_fields_and_repr_hides_secrets():
+    from pssh.config import FIELDS, HostConfig
+
+    assert set(FIELDS) == {
+        "user", "port", "password", "private_key", "allow_agent", "alias", "num_retries",
+        "retry_delay", "timeout", "identity_auth", "proxy_host", "proxy_port", "proxy_user",
+        "proxy_password", "proxy_pkey", "keepalive_seconds", "ipv6_only", "forward_ssh_agent",
+        "compress", "keyboard_interactive", "read_timeout",
+    }  # fmt: skip
+    shown = repr(HostConfig(user="u", password="hunter2", private_key=b"KEYTEXT"))
+    assert "hunter2" not in shown and "KEYTEXT" not in shown and "'u'" in shown
+    assert HostConfig(port=2) == HostConfig(port=2) != HostConfig(port=3)
+
+
+def test_per_host_proxies_get_their_own_connection_key():
+    from pssh.config import HostConfig
+
+    args = given(proxy=ProxyArgs("bastion-0"))
+    config = [
+        HostConfig(),  # the client's proxy
+        HostConfig(proxy_host="bastion-1", proxy_user="jump"),
+        HostConfig(proxy_host="bastion-2", proxy_port=2222),
+        HostConfig(proxy_host="bastion-1", proxy_user="jump"),
+    ]
+    routes = [settings_for("h%d" % i, args, config, i).route for i in range(4)]
+    assert [r.proxy.host for r in routes] == ["bastion-0", "bastion-1", "bastion-2", "bastion-1"]
+    assert routes[0].key == ("proxy_host",)
+    assert routes[1].key == routes[3].key != routes[2].key
+    assert routes[1].key != routes[0].key
+    assert routes[1].proxy.login_user == "jump" and routes[2].proxy.login_port == 2222
+    assert routes[1].proxy.alias is None  # a host's alias is not its proxy's
+
+
+def test_keepalive_default_gives_way_to_server_alive_interval(tmp_path):
+    from pssh.clients._settings import KEEPALIVE_DEFAULT, keepalive_args
+
+    cfg = tmp_path / "config"
+    cfg.write_text("Host web\n  ServerAliveInterval 15\n")
+    native = HostSettings.given(ssh_config=str(cfg), **keepalive_args(KEEPALIVE_DEFAULT))
+    assert settings_for("web", native).keepalive_interval == 15
+    assert settings_for("other", native).keepalive_interval == 60
+    explicit = HostSettings.given(ssh_config=str(cfg), **keepalive_args(30))
+    assert settings_for("web", explicit).keepalive_interval == 30
+    off = HostSettings.given(ssh_config=str(cfg), **keepalive_args(0))
+    assert settings_for("web", off).keepalive_interval == 0
+    with pytest.raises(ValueError, match="keepalive_seconds"):
+        keepalive_args(-1)
+
+
+def test_every_hostconfig_field_reaches_the_settings():
+    from pssh.config import HostConfig
+
+    entry = HostConfig(
+        user="u", port=2200, password="pw", private_key=b"KEY", allow_agent=False,
+        alias="a", num_retries=0, retry_delay=0.5, timeout=4, identity_auth=False,
+        proxy_host="bastion", proxy_port=2022, proxy_user="pu", proxy_password="ppw",
+        proxy_pkey=b"PKEY", keepalive_seconds=9, ipv6_only=True, forward_ssh_agent=True,
+        compress=True, keyboard_interactive=True, read_timeout=2.5,
+    )  # fmt: skip
+    s = settings_for("web", given(), [entry], 0)
+    assert (s.user, s.port, s.password, s.pkey, s.allow_agent) == ("u", 2200, "pw", b"KEY", False)
+    assert (s.alias, s.num_retries, s.retry_delay, s.timeout) == ("a", 0, 0.5, 4)
+    assert (s.identity_auth, s.keepalive_seconds, s.ipv6_only) == (False, 9, True)
+    assert (s.forward_ssh_agent, s.compress, s.keyboard_interactive) == (True, True, True)
+    assert s.read_timeout == 2.5
+    proxy = s.route.proxy
+    assert (proxy.host, proxy.login_port, proxy.login_user) == ("bastion", 2022, "pu")
+    assert (proxy.password, proxy.pkey) == ("ppw", b"PKEY")
+    assert proxy.keyboard_interactive is False and proxy.forward_ssh_agent is False
+
+
+def test_keyboard_interactive_without_any_password_names_the_host():
+    from pssh.config import HostConfig
+
+    with pytest.raises(ValueError, match="host web"):
+        settings_for("web", given(keyboard_interactive=True))
+    # a password from host_config is enough
+    s = settings_for("web", given(keyboard_interactive=True), [HostConfig(password="x")], 0)
+    assert s.keyboard_interactive

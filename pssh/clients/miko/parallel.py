@@ -14,6 +14,7 @@ from ...output import HostOutput
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._settings import ProxyArgs, settings_for
 from ..base_pssh import BaseParallelSSHClient
+from ._proxies import SharedProxies
 from .single import PKeyArg, SSHClient, check_paramiko_kwargs, given, load_pkey
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,13 @@ class ParallelSSHClient(BaseParallelSSHClient):
     :raises: :py:class:`pssh.exceptions.SSHException` for an OpenSSH
       configuration ``ssh`` would refuse.
     :raises: :py:class:`ValueError` for an unknown ``host_key_policy``.
+
+    ``keepalive_seconds``, ``identity_auth``, ``ipv6_only``, ``compress`` and
+    ``keyboard_interactive`` (keyword only, parallel-ssh 2.x): as on
+    :class:`pssh.clients.miko.single.SSHClient`. ``host_config`` may also be
+    a list of :class:`pssh.config.HostConfig`, one per entry of ``hosts``;
+    hosts behind the same proxy share one connection to it
+    (:doc:`/parallel-ssh-2x`).
     """
 
     def __init__(
@@ -141,6 +149,11 @@ class ParallelSSHClient(BaseParallelSSHClient):
         known_hosts: KnownHostsArg = None,
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
+        keepalive_seconds: int | None = None,
+        identity_auth: bool = True,
+        ipv6_only: bool = False,
+        compress: bool = False,
+        keyboard_interactive: bool = False,
     ) -> None:
         pkey, proxy_pkey = load_pkey(pkey), load_pkey(proxy_pkey)
         # what every host's settings start from (pssh.clients._settings.settings_for)
@@ -149,6 +162,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
             retry_delay=retry_delay, agent=agent, allow_agent=allow_agent, timeout=timeout,
             forward_ssh_agent=forward_ssh_agent, known_hosts=known_hosts,
             host_key_policy=host_key_policy, ssh_config=ssh_config,
+            keepalive_seconds=keepalive_seconds, identity_auth=identity_auth,
+            ipv6_only=ipv6_only, compress=compress, keyboard_interactive=keyboard_interactive,
             proxy=None if proxy_host is None else ProxyArgs(
                 proxy_host, proxy_port, proxy_user, proxy_password, proxy_pkey
             ),
@@ -171,6 +186,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
         self._ssh_config = self._args.ssh_config
         self._known_hosts_cache = self._args.known_hosts_cache  # one KnownHosts per set of files
         self._paramiko_kwargs: dict[str, Any] = {}
+        # one connection per proxy (and credentials), shared by the hosts behind it
+        self._proxies = SharedProxies()
 
     def run_command(  # type: ignore[override]
         self,
@@ -298,10 +315,11 @@ class ParallelSSHClient(BaseParallelSSHClient):
         """
         return super().get_output(cmd, output, timeout=timeout)
 
-    def _make_ssh_client(self, host: str) -> SSHClient:
+    def _make_ssh_client(self, host: str, index: int | None = None) -> SSHClient:
+        settings = settings_for(host, self._args, self.host_config, self._host_index(host, index))
         return SSHClient(
-            host, channel_timeout=self.channel_timeout,
-            _settings=settings_for(host, self._args, self.host_config), **self._paramiko_kwargs,
+            host, channel_timeout=self.channel_timeout, _settings=settings,
+            _proxies=self._proxies, **self._paramiko_kwargs,
         )  # fmt: skip
 
     def _client_alive(self, client: Any) -> bool:

@@ -48,6 +48,7 @@ from ._options import (
     wrap_command,
 )
 from ._output import ChannelOutput, Stdin, iter_lines, output_dropped
+from ._proxies import SharedProxies
 from ._sftp import SFTPMixin
 from ._shell import open_shell as _open_shell
 
@@ -162,6 +163,22 @@ class SSHClient(SFTPMixin, BaseSSHClient):
       file to read instead of ``~/.ssh/config`` and ``/etc/ssh/ssh_config``,
       or ``'none'`` for none.
     :type ssh_config: str
+    :param alias: (Optional, 2.x) The host's name in output (``self.alias``).
+    :type alias: str
+    :param keepalive_seconds: (Optional, 2.x) Seconds between keepalives;
+      defaults to ``ServerAliveInterval`` of the OpenSSH configuration, else
+      none (1.8.0); paramiko's keepalives ask for no reply.
+    :type keepalive_seconds: int
+    :param identity_auth: (Optional, 2.x) ``False``: do not look for keys
+      under ``~/.ssh`` (paramiko's ``look_for_keys``).
+    :type identity_auth: bool
+    :param ipv6_only: (Optional, 2.x) Connect over IPv6 only.
+    :type ipv6_only: bool
+    (2.x ``compress=True`` is paramiko's own ``connect`` argument, passed on.)
+    :param keyboard_interactive: (Optional, 2.x) Accepted for 2.x code: paramiko
+      answers a keyboard-interactive-only server with the password by itself
+      (whatever this is); :py:class:`ValueError` without a password.
+    :type keyboard_interactive: bool
     :param paramiko_kwargs: (Optional) Extra keyword arguments to be passed on
       to :py:func:`paramiko.client.SSHClient.connect`
     :type paramiko_kwargs: dict
@@ -199,10 +216,18 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         known_hosts: KnownHostsArg = None,
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
+        alias: str | None = None,
+        keepalive_seconds: int | None = None,
+        identity_auth: bool = True,
+        ipv6_only: bool = False,
+        keyboard_interactive: bool = False,
         _settings: HostSettings | None = None,
+        _proxies: SharedProxies | None = None,
         **paramiko_kwargs: Any,
     ) -> None:
         settings = _settings or settings_for(host, given(
+            alias=alias, keepalive_seconds=keepalive_seconds, identity_auth=identity_auth,
+            ipv6_only=ipv6_only, keyboard_interactive=keyboard_interactive,
             user=user, password=password, port=port, pkey=pkey, num_retries=num_retries,
             retry_delay=retry_delay, agent=agent, allow_agent=allow_agent, timeout=timeout,
             forward_ssh_agent=forward_ssh_agent, known_hosts=known_hosts,
@@ -227,6 +252,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             forward_ssh_agent=settings.forward_ssh_agent,
             proxy_host=proxy.host if proxy is not None else None,
         )  # fmt: skip
+        self.alias = settings.alias
+        """The host's name in output, if given (parallel-ssh 2.x ``alias``)."""
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
@@ -243,6 +270,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
         self._proxy_client: SSHClient | None = None
+        # a parallel client's proxy connections, shared by its hosts
+        self._proxies = _proxies
         self._proxy_command = settings.proxy_command()
         # until the user drops the command's output (see Holders)
         self._outputs: dict[Any, ChannelOutput] = {}
@@ -264,6 +293,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             "password": self.password, "pkey": self.pkey, "sock": sock, "timeout": self.timeout,
             "allow_agent": self.allow_agent or self.agent is not None,
             "banner_timeout": self.timeout, "auth_timeout": self.timeout,
+            "look_for_keys": self.settings.identity_auth, "compress": self.settings.compress,
         }  # fmt: skip
         kwargs.update(self.paramiko_kwargs)
         kwargs["transport_factory"] = transport_factory(
@@ -292,7 +322,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
                 raise failed from exc
             raise
         self.client = client
-        interval = self.ssh_host_config.server_alive_interval
+        interval = self.settings.keepalive_interval
         transport = client.get_transport()
         if interval and transport is not None:
             transport.set_keepalive(interval)
@@ -302,13 +332,18 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         if self._proxy_command is not None:
             return self._proxy_command.open()
         if isinstance(route, Direct):
-            return open_socket(route.address, route.port, self.timeout, name=self.host)
+            return open_socket(
+                route.address, route.port, self.timeout, name=self.host,
+                ipv6_only=self.settings.ipv6_only,
+            )  # fmt: skip
         if not isinstance(route, Via):
             raise ValueError("no route to %s" % (self.host,))
         hop = route.proxy
         with map_proxy_errors(self.host, hop.host, hop.login_port, port=self.port):
             proxy = self._proxy_client
-            if proxy is None or not proxy.connected:
+            if self._proxies is not None:
+                proxy = self._proxy_client = self._proxies.client_for(route, _proxy_client_for)
+            elif proxy is None or not proxy.connected:
                 # the proxy's own client, made from its settings (its route
                 # reaches an earlier ProxyJump hop the same way)
                 proxy = self._proxy_client = SSHClient(hop.host, _settings=hop)
@@ -338,9 +373,9 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         if self.client is not None:
             self.client.close()
             self.client = None
-        if self._proxy_client is not None:
-            self._proxy_client.disconnect()
-            self._proxy_client = None
+        if self._proxy_client is not None and self._proxies is None:
+            self._proxy_client.disconnect()  # (a shared one stays for the other hosts)
+        self._proxy_client = None
         if self._proxy_command is not None:
             self._proxy_command.stop()
 
@@ -537,6 +572,12 @@ class SSHClient(SFTPMixin, BaseSSHClient):
           or shell can be opened.
         """
         return _open_shell(self, encoding, read_timeout)
+
+
+def _proxy_client_for(settings: HostSettings) -> SSHClient:
+    # a shared proxy's client, made from its settings (its route reaches an
+    # earlier ProxyJump hop the same way)
+    return SSHClient(settings.host, _settings=settings)
 
 
 __all__ = ["SSHClient", "host_logger", "logger"]

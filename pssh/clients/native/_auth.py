@@ -65,6 +65,12 @@ class Authenticator:
     :param allow_agent: Whether the SSH agent may be used.
     :param host_config: The host's OpenSSH configuration
       (:class:`pssh._ssh_config.HostConfig`: ``identities_only``, ``identity_files``).
+    :param identity_auth: ``False``: the default identities under ``~/.ssh``
+      are not tried (``IdentityFile`` files of the OpenSSH configuration
+      still are: the user named them).
+    :param keyboard_interactive: Answer keyboard-interactive prompts with
+      the password (after password authentication, for servers that offer
+      only keyboard-interactive).
     """
 
     def __init__(
@@ -75,6 +81,9 @@ class Authenticator:
         pkey: Any,
         allow_agent: bool,
         host_config: Any,
+        *,
+        identity_auth: bool = True,
+        keyboard_interactive: bool = False,
     ) -> None:
         self.conn = conn
         self.host = conn.host
@@ -86,6 +95,8 @@ class Authenticator:
         self.pkey = pkey
         self.allow_agent = allow_agent
         self.ssh_host_config = host_config
+        self.identity_auth = identity_auth
+        self.keyboard_interactive = keyboard_interactive
 
     def _eagain(self, func: Any, *args: Any, timeout: float | None = None) -> Any:
         return self.conn.eagain(func, *args, timeout=timeout)
@@ -112,6 +123,12 @@ class Authenticator:
                 if self._try_auth(tried, "key %s" % path, self._file_auth, path):
                     return
         if self.password is not None and self._try_auth(tried, "password", self._password_auth):
+            return
+        if (
+            self.keyboard_interactive
+            and self.password is not None
+            and self._try_auth(tried, "keyboard-interactive", self._keyboard_interactive_auth)
+        ):
             return
         raise AuthenticationException(
             "No authentication method succeeded for host %s:%s - %s",
@@ -181,6 +198,8 @@ class Authenticator:
 
     def _default_identities(self) -> Iterator[str]:
         configured = self.ssh_host_config.identity_files
+        if not configured and not self.identity_auth:
+            return
         ssh_dir = os.path.expanduser("~/.ssh")
         for path in configured or [os.path.join(ssh_dir, name) for name in DEFAULT_IDENTITIES]:
             if os.path.isfile(path):
@@ -188,3 +207,12 @@ class Authenticator:
 
     def _password_auth(self) -> None:
         self._eagain(self.session.userauth_password, self.user, self.password, timeout=self.timeout)
+
+    def _keyboard_interactive_auth(self) -> None:
+        # libssh2 answers every prompt of the server with the password
+        self._eagain(
+            self.session.userauth_keyboardinteractive,
+            self.user,
+            self.password,
+            timeout=self.timeout,
+        )

@@ -20,7 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ssh2.session import LIBSSH2_METHOD_CRYPT_CS, LIBSSH2_METHOD_CRYPT_SC, LIBSSH2_METHOD_KEX
+from ssh2.session import (
+    LIBSSH2_FLAG_COMPRESS,
+    LIBSSH2_METHOD_CRYPT_CS,
+    LIBSSH2_METHOD_CRYPT_SC,
+    LIBSSH2_METHOD_KEX,
+)
 
 from ...exceptions import SessionError, Timeout
 from ._eagain import SessionIO
@@ -39,8 +44,14 @@ _KEX = (
 )
 
 
-def prefer_modern_algorithms(session: Any) -> None:
-    """Offer only modern ciphers and key exchanges on ``session``, best first."""
+def prefer_modern_algorithms(session: Any, compress: bool = False) -> None:
+    """Offer only modern ciphers and key exchanges on ``session``, best first.
+
+    :param compress: Offer compression too (``zlib@openssh.com``, ``zlib``;
+      parallel-ssh 2.x ``compress``): it saves bandwidth on slow links at
+      some CPU cost (before the handshake, like the preferences)."""
+    if compress:
+        session.flag(LIBSSH2_FLAG_COMPRESS)
     for method, pref in (
         (LIBSSH2_METHOD_CRYPT_CS, _CIPHERS),
         (LIBSSH2_METHOD_CRYPT_SC, _CIPHERS),

@@ -315,7 +315,9 @@ class Router:
             return command.open()
         if not isinstance(route, Direct):
             raise ValueError("settings of no host yet: use settings_for()")
-        return open_socket(route.address, route.port, timeout, name=settings.host)
+        return open_socket(
+            route.address, route.port, timeout, name=settings.host, ipv6_only=settings.ipv6_only
+        )
 
     def _closing_order(self) -> list[Hop]:
         # the last hop of a chain first: its tunnel runs through the earlier ones

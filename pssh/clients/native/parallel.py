@@ -12,7 +12,7 @@ import gevent
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...output import HostOutput
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
-from .._settings import HostSettings, ProxyArgs, settings_for
+from .._settings import KEEPALIVE_DEFAULT, HostSettings, ProxyArgs, settings_for
 from ..base_pssh import BaseParallelSSHClient
 from ._route import Hop, Router
 from .single import SSHClient, _validate_pkey
@@ -118,6 +118,26 @@ class ParallelSSHClient(BaseParallelSSHClient):
       that ``port=22`` (the default) gives way to a ``Port`` of the file;
       ``proxy_host`` wins over ``ProxyJump`` and ``ProxyCommand``.
     :type ssh_config: str
+    :param keepalive_seconds: (Optional, keyword; parallel-ssh 2.x) Seconds
+      between keepalive messages on each connection; 0 for none. Defaults
+      to ``ServerAliveInterval`` of the OpenSSH configuration, else 60.
+    :type keepalive_seconds: int
+    :param identity_auth: (Optional, keyword; 2.x) ``False``: do not try the
+      default identities under ``~/.ssh`` (``pkey``, the agent and the
+      OpenSSH configuration's ``IdentityFile`` still apply).
+    :type identity_auth: bool
+    :param ipv6_only: (Optional, keyword; 2.x) Connect over IPv6 only.
+    :type ipv6_only: bool
+    :param compress: (Optional, keyword; 2.x) Ask for compression.
+    :type compress: bool
+    :param keyboard_interactive: (Optional, keyword; 2.x) Answer
+      keyboard-interactive prompts with ``password``, for servers that do
+      not offer password authentication; :py:class:`ValueError` without a
+      password.
+    :type keyboard_interactive: bool
+
+    ``host_config`` may also be a list of :class:`pssh.config.HostConfig`,
+    one per entry of ``hosts`` (2.x; see :doc:`/parallel-ssh-2x`).
 
     :raises: :py:class:`pssh.exceptions.PKeyFileError` on errors finding
       provided private key.
@@ -150,6 +170,11 @@ class ParallelSSHClient(BaseParallelSSHClient):
         known_hosts: KnownHostsArg = None,
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
+        keepalive_seconds: int | None = KEEPALIVE_DEFAULT,
+        identity_auth: bool = True,
+        ipv6_only: bool = False,
+        compress: bool = False,
+        keyboard_interactive: bool = False,
     ) -> None:
         pkey, proxy_pkey = _validate_pkey(pkey), _validate_pkey(proxy_pkey)
         # what every host's settings start from (pssh.clients._settings.settings_for)
@@ -159,6 +184,9 @@ class ParallelSSHClient(BaseParallelSSHClient):
             allow_agent=allow_agent, timeout=timeout, forward_ssh_agent=forward_ssh_agent,
             tunnel_timeout=tunnel_timeout, known_hosts=known_hosts,
             host_key_policy=host_key_policy, ssh_config=ssh_config,
+            identity_auth=identity_auth, ipv6_only=ipv6_only, compress=compress,
+            keyboard_interactive=keyboard_interactive, keepalive_seconds=keepalive_seconds,
+            keepalive_default=KEEPALIVE_DEFAULT,
             proxy=None if proxy_host is None else ProxyArgs(
                 proxy_host, proxy_port, proxy_user, proxy_password, proxy_pkey
             ),
@@ -175,6 +203,11 @@ class ParallelSSHClient(BaseParallelSSHClient):
         self.proxy_pkey = proxy_pkey
         self.forward_ssh_agent = forward_ssh_agent
         self.tunnel_timeout = tunnel_timeout
+        self.keepalive_seconds = keepalive_seconds
+        self.identity_auth = identity_auth
+        self.ipv6_only = ipv6_only
+        self.compress = compress
+        self.keyboard_interactive = keyboard_interactive
         self.known_hosts = known_hosts
         self.host_key_policy = self._args.host_key_policy
         self._ssh_config = self._args.ssh_config
@@ -292,8 +325,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
             max_line_length=max_line_length,
         )
 
-    def _make_ssh_client(self, host: str) -> SSHClient:
-        settings = settings_for(host, self._args, self.host_config)
+    def _make_ssh_client(self, host: str, index: int | None = None) -> SSHClient:
+        settings = settings_for(host, self._args, self.host_config, self._host_index(host, index))
         return SSHClient(host, _settings=settings, _router=self._router)
 
     @property

@@ -38,7 +38,7 @@ from ...exceptions import (
 )
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._route import Via
-from .._settings import HostSettings, settings_for
+from .._settings import KEEPALIVE_DEFAULT, HostSettings, settings_for
 from .._shell import InteractiveShell
 from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, delegate
@@ -136,6 +136,11 @@ class SSHClient(BaseSSHClient):
     :raises: :py:class:`pssh.exceptions.HostKeyError` (one of its
       subclasses) when the host's key is refused; it is not retried.
     :raises: :py:class:`ValueError` for an unknown ``host_key_policy``.
+
+    Keyword-only, from parallel-ssh 2.x (as :class:`pssh.config.HostConfig`;
+    :doc:`/parallel-ssh-2x`): ``alias``, ``keepalive_seconds`` (default 60,
+    else ``ServerAliveInterval``; 0: none), ``identity_auth``, ``ipv6_only``,
+    ``compress``, ``keyboard_interactive`` (:py:class:`ValueError` without a password).
     """
 
     def __init__(
@@ -156,6 +161,12 @@ class SSHClient(BaseSSHClient):
         known_hosts: KnownHostsArg = None,
         host_key_policy: PolicyArg = None,
         ssh_config: ConfigArg = None,
+        alias: str | None = None,
+        keepalive_seconds: int | None = KEEPALIVE_DEFAULT,
+        identity_auth: bool = True,
+        ipv6_only: bool = False,
+        compress: bool = False,
+        keyboard_interactive: bool = False,
         _settings: HostSettings | None = None,
         _router: Router | None = None,
     ) -> None:
@@ -164,6 +175,9 @@ class SSHClient(BaseSSHClient):
             retry_delay=retry_delay, allow_agent=allow_agent, timeout=timeout,
             forward_ssh_agent=forward_ssh_agent, tunnel_address=proxy_host,
             known_hosts=known_hosts, host_key_policy=host_key_policy, ssh_config=ssh_config,
+            alias=alias, identity_auth=identity_auth, ipv6_only=ipv6_only, compress=compress,
+            keyboard_interactive=keyboard_interactive,
+            keepalive_seconds=keepalive_seconds, keepalive_default=KEEPALIVE_DEFAULT,
         ))  # fmt: skip
         self.settings = settings
         """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
@@ -176,6 +190,8 @@ class SSHClient(BaseSSHClient):
             timeout=settings.timeout, forward_ssh_agent=settings.forward_ssh_agent,
             proxy_host=route.proxy.host if isinstance(route, Via) else settings.tunnel_address,
         )  # fmt: skip
+        self.alias = settings.alias
+        """The host's name in output, if given (parallel-ssh 2.x ``alias``)."""
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
@@ -217,7 +233,7 @@ class SSHClient(BaseSSHClient):
             self.session = Session()
             self.session.set_blocking(False)
             self._agent_forwarded = False
-            _prefer_modern_algorithms(self.session)
+            _prefer_modern_algorithms(self.session, self.settings.compress)
             self._prefer_host_key_algorithms()
             self._connected()
             with map_errors(self.host, "performing SSH handshake", port=self.port):
@@ -230,7 +246,7 @@ class SSHClient(BaseSSHClient):
             if failed is not None and isinstance(exc, Exception):
                 raise failed from exc
             raise
-        interval = self.ssh_host_config.server_alive_interval
+        interval = self.settings.keepalive_interval
         if interval:
             self._keepalive = start_keepalive(self, interval)
 
@@ -359,7 +375,8 @@ class SSHClient(BaseSSHClient):
         """
         Authenticator(
             self._live(), self.user, self.password, self.pkey, self.allow_agent,
-            self.ssh_host_config,
+            self.ssh_host_config, identity_auth=self.settings.identity_auth,
+            keyboard_interactive=self.settings.keyboard_interactive,
         ).auth()  # fmt: skip
 
     # -- channels ---------------------------------------------------------
