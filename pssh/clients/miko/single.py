@@ -174,13 +174,13 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     :type identity_auth: bool
     :param ipv6_only: (Optional, 2.x) Connect over IPv6 only.
     :type ipv6_only: bool
-    (2.x ``compress=True`` is paramiko's own ``connect`` argument, passed on.)
     :param keyboard_interactive: (Optional, 2.x) Accepted for 2.x code: paramiko
       answers a keyboard-interactive-only server with the password by itself
       (whatever this is); :py:class:`ValueError` without a password.
     :type keyboard_interactive: bool
     :param paramiko_kwargs: (Optional) Extra keyword arguments to be passed on
-      to :py:func:`paramiko.client.SSHClient.connect`
+      to :py:func:`paramiko.client.SSHClient.connect` (2.x ``compress=True`` is
+      one of them).
     :type paramiko_kwargs: dict
 
     :raises: :py:class:`TypeError` for keyword arguments
