@@ -93,7 +93,7 @@ class ChannelOutput:
 
     __slots__ = (
         "channel", "stdout", "stderr", "encoding", "closed", "timeout", "exit_status",
-        "holders", "closing",
+        "holders", "closing", "command",
     )  # fmt: skip
 
     def __init__(
@@ -110,6 +110,7 @@ class ChannelOutput:
         self.closing = False  # being closed (closing sends our EOF too)
         self.exit_status: int | None = None  # known once closed
         self.holders: Any = None  # what the user holds of a command's output (run_command)
+        self.command: str | None = None  # the exact command string sent (run_command)
         self.stdout = StreamState(channel.read, encoding, max_line_length)
         self.stderr = StreamState(channel.read_stderr, encoding, max_line_length)
 
