@@ -224,6 +224,8 @@ class Commands:
         conn = self.connection()
         with map_errors(self.host, "sending signal %s" % (signame,)):
             conn.eagain(channel.signal, signame, timeout=conn.timeout)
+        if out is not None:
+            out.signalled = True
 
     def _lookup(self, channel: Any) -> ChannelOutput | None:
         out = self.outputs.get(id(channel))
@@ -403,6 +405,11 @@ class Commands:
                 conn.eagain(channel.wait_closed)
         out.stdout.done = out.stderr.done = out.closed = True
         out.exit_status = exit_status(channel)
+        if out.signalled and out.exit_status == 0:
+            # libssh2 reports 0 both for "exit 0" and for no exit status at all
+            # (a command ended by the signal: measured, the server's
+            # exit-signal is not reported by ssh2-python): -1, as paramiko.
+            out.exit_status = -1
         self._release(out)
 
     def hang_up(self, channel: Any) -> None:

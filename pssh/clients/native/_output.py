@@ -93,7 +93,7 @@ class ChannelOutput:
 
     __slots__ = (
         "channel", "stdout", "stderr", "encoding", "closed", "timeout", "exit_status",
-        "holders", "closing", "command",
+        "holders", "closing", "command", "signalled",
     )  # fmt: skip
 
     def __init__(
@@ -111,6 +111,7 @@ class ChannelOutput:
         self.exit_status: int | None = None  # known once closed
         self.holders: Any = None  # what the user holds of a command's output (run_command)
         self.command: str | None = None  # the exact command string sent (run_command)
+        self.signalled = False  # a signal request was sent (cancel)
         self.stdout = StreamState(channel.read, encoding, max_line_length)
         self.stderr = StreamState(channel.read_stderr, encoding, max_line_length)
 
