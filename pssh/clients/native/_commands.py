@@ -30,21 +30,12 @@ from ._output import (
     Stdin,
     StreamState,
     drain,
+    exit_status,
     read_chunk,
     take_arrived,
 )
 
 logger = logging.getLogger("pssh.clients.native.single")
-
-
-def exit_status(channel: Any) -> int:
-    """The exit status a closed channel's command sent; ``-1`` when it was
-    ended by a signal (the server sends ``exit-signal`` instead, and
-    libssh2 then reports ``0``), as paramiko reports it."""
-    signal = channel.get_exit_signal()
-    if len(signal) > 1 and signal[1]:
-        return -1
-    return channel.get_exit_status()
 
 
 def _output_dropped(commands_ref: Any, out: ChannelOutput) -> None:
@@ -205,27 +196,6 @@ class Commands:
         stderr = out.holders.hold(self.iter_lines(out, out.stderr, timeout))
         stdin = out.holders.hold(Stdin(self, channel, encoding))
         return channel, self.host, stdout, stderr, stdin
-
-    def command_info(self, channel: Any) -> tuple[str | None, float | None]:
-        """The exact command string sent for ``channel`` and its read timeout
-        (``(None, None)`` for a channel not started by :py:meth:`run_command`)."""
-        out = self._lookup(channel)
-        return (None, None) if out is None else (out.command, out.timeout)
-
-    def send_signal(self, channel: Any, signame: str) -> None:
-        """Send the SSH ``signal`` channel request (RFC 4254 6.9) for the
-        command on ``channel``: ``signame`` without ``SIG`` (``'TERM'``).
-        The server may ignore it (OpenSSH before 7.9 did, and OpenSSH
-        delivers it only to a command without a PTY, see :doc:`/advanced`).
-        A finished command's channel is left alone."""
-        out = self._lookup(channel)
-        if channel is None or self.conn is None or (out is not None and out.closed):
-            return
-        conn = self.connection()
-        with map_errors(self.host, "sending signal %s" % (signame,)):
-            conn.eagain(channel.signal, signame, timeout=conn.timeout)
-        if out is not None:
-            out.signalled = True
 
     def _lookup(self, channel: Any) -> ChannelOutput | None:
         out = self.outputs.get(id(channel))
@@ -404,31 +374,7 @@ class Commands:
                 # a command still running is left to the server to end.
                 conn.eagain(channel.wait_closed)
         out.stdout.done = out.stderr.done = out.closed = True
-        out.exit_status = exit_status(channel)
-        if out.signalled and out.exit_status == 0:
-            # libssh2 reports 0 both for "exit 0" and for no exit status at all
-            # (a command ended by the signal: measured, the server's
-            # exit-signal is not reported by ssh2-python): -1, as paramiko.
-            out.exit_status = -1
-        self._release(out)
-
-    def hang_up(self, channel: Any) -> None:
-        """Close ``channel`` now, without waiting for the command to end
-        (libssh2's close waits for the server's close, which comes only when
-        the command has exited): a command with a PTY is hung up (SIGHUP);
-        one without keeps running until it ends by itself. Output not yet
-        read is dropped; the exit code becomes ``-1`` unless the command had
-        already sent its exit status. The channel's close is completed
-        later, before the next channel opens."""
-        conn = self.conn
-        out = self._lookup(channel)
-        if conn is None or out is None or out.closed:
-            return
-        with map_errors(self.host, "closing channel"):
-            if is_eagain(conn.call(channel.close)):
-                self.dropped.append(channel)
-        out.stdout.done = out.stderr.done = out.closed = True
-        out.exit_status = exit_status(channel) if channel.eof() else -1
+        out.exit_status = exit_status(channel, out.signalled)
         self._release(out)
 
     def _release(self, out: ChannelOutput) -> None:

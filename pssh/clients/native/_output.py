@@ -132,6 +132,19 @@ class ChannelOutput:
         )
 
 
+def exit_status(channel: Any, signalled: bool = False) -> int:
+    """The exit status a closed channel's command sent; ``-1`` when it sent none
+    (ended by a signal: the server sends ``exit-signal`` instead), as paramiko
+    reports it. libssh2 reports ``0`` when no status came, and ssh2-python did not
+    report the ``exit-signal`` of a command ended by a signal request (measured), so
+    ``0`` after a signal request (``signalled``) is taken as ``-1`` too."""
+    signal = channel.get_exit_signal()
+    if len(signal) > 1 and signal[1]:
+        return -1
+    status = channel.get_exit_status()
+    return -1 if signalled and status == 0 else status
+
+
 def queued(channel: Any) -> bool:
     """Whether libssh2 already holds data (or the end) of ``channel``'s
     streams: a read of one stream, or of another channel, takes every packet

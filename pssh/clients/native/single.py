@@ -41,6 +41,7 @@ from .._route import Via
 from .._settings import HostSettings, settings_for
 from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, delegate
+from . import _cancel
 from ._auth import Authenticator
 from ._auth import validate_pkey as _validate_pkey
 from ._commands import Commands
@@ -413,9 +414,9 @@ class SSHClient(BaseSSHClient):
     close_channel = delegate("commands", Commands.close_channel)
     get_exit_status = delegate("commands", Commands.get_exit_status)
     finished = delegate("commands", Commands.finished)
-    command_info = delegate("commands", Commands.command_info)
-    send_signal = delegate("commands", Commands.send_signal)
-    hang_up = delegate("commands", Commands.hang_up)
+    command_info = delegate("commands", _cancel.command_info)
+    send_signal = delegate("commands", _cancel.send_signal)
+    hang_up = delegate("commands", _cancel.hang_up)
     _make_sftp = delegate("sftp_transfers", SFTPTransfers.make_sftp)
     mkdir = delegate("sftp_transfers", SFTPTransfers.mkdir)
     copy_file = delegate("sftp_transfers", SFTPTransfers.copy_file)
