@@ -379,7 +379,8 @@ class BaseParallelSSHClient:
         todo = [
             out
             for out in outputs
-            if out.exception is None and (out.channel is not None or out._watcher is not None)
+            # a watcher (callbacks) is waited for even for a host that failed
+            if out._watcher is not None or (out.exception is None and out.channel is not None)
         ]
         watchers = [out._watcher for out in outputs if out._watcher is not None]
         tasks = [

@@ -161,6 +161,22 @@ def test_on_finished_called_once_per_host_in_completion_order(mixed):
     assert len(calls) == 4
 
 
+def test_join_waits_for_callbacks_of_failed_hosts(mixed):
+    client, slow, fast, bad_auth, refused = mixed
+    calls = []
+
+    def slow_callback(host_out):
+        if host_out.exception is not None:
+            gevent.sleep(0.5)  # yields, longer than the good hosts take: join still waits
+        calls.append(host_out.host)
+
+    output = client.run_command(
+        "true", stop_on_errors=False, use_pty=False, on_finished=slow_callback
+    )
+    client.join(output)
+    assert sorted(calls) == sorted([slow, fast, bad_auth, refused])
+
+
 def test_on_line_gets_every_line_with_host_and_stream(make_client, sshd):
     hosts = list(sshd.hosts[:2])
     client = make_client(hosts)
