@@ -39,10 +39,24 @@ class HostOutput(dict):
     :type exit_code: int or None
     :param exception: Exception from host if any
     :type exception: Exception or None
+    :param alias: (Optional, keyword only) The host's alias (2.x), if one
+      was configured; ``None`` otherwise.
+    :type alias: str
+    :param read_timeout: (Optional, keyword only) Seconds without output
+      after which reading ``stdout``/``stderr`` raises
+      :py:class:`pssh.exceptions.Timeout` (2.x name); ``None``: no timeout.
+    :type read_timeout: float
+    :param fully_qualified_command: (Optional, keyword only) The exact command
+      string sent to the server, after the shell and sudo wrapping (2.x).
+    :type fully_qualified_command: str
+
+    ``alias``, ``read_timeout`` and ``fully_qualified_command`` are attributes
+    only, not dictionary keys, so that the 1.8.0 keys stay exactly as they were.
     """
 
     __slots__ = ("host", "cmd", "channel", "stdout", "stderr", "stdin", "_exit_code",
-                 "exception", "_client")  # fmt: skip
+                 "exception", "_client", "alias", "read_timeout", "fully_qualified_command",
+                 "_watcher")  # fmt: skip
 
     host: str
     cmd: Any
@@ -53,6 +67,10 @@ class HostOutput(dict):
     exception: BaseException | None
     _exit_code: int | None
     _client: Any  # the single-host client that ran the command, if any
+    alias: str | None
+    read_timeout: float | None
+    fully_qualified_command: str | None
+    _watcher: Any  # the greenlet reading output for callbacks, if any
 
     def __init__(
         self,
@@ -64,9 +82,17 @@ class HostOutput(dict):
         stdin: Any,
         exit_code: int | None = None,
         exception: BaseException | None = None,
+        *,
+        alias: str | None = None,
+        read_timeout: float | None = None,
+        fully_qualified_command: str | None = None,
     ) -> None:
         super().__init__()
         object.__setattr__(self, "_client", None)
+        object.__setattr__(self, "_watcher", None)
+        object.__setattr__(self, "alias", alias)
+        object.__setattr__(self, "read_timeout", read_timeout)
+        object.__setattr__(self, "fully_qualified_command", fully_qualified_command)
         values = (host, cmd, channel, stdout, stderr, stdin, exit_code, exception)
         for name, value in zip(_FIELDS, values):
             self[name] = value
@@ -92,7 +118,7 @@ class HostOutput(dict):
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        if not name.startswith("_"):
+        if name in _FIELDS:
             dict.__setitem__(self, name, value)
 
     def __getitem__(self, key: str) -> Any:

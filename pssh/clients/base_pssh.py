@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import gevent
 import gevent.pool
 from gevent.lock import Semaphore
+from gevent.queue import Empty, Queue
 
 from .._batches import BatchOutput, budget_spent, parse_budget, plan_batches
 from ..constants import DEFAULT_RETRIES, RETRY_DELAY
@@ -52,6 +54,44 @@ def _tag_host(exc: BaseException, host: str) -> None:
             exc.host = host  # type: ignore[attr-defined]
         except AttributeError:
             pass
+
+
+class _CallbackError(Exception):
+    """Wraps an exception raised by a user's callback, so that it is told
+    apart from the host's own errors and re-raised as it was."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class CommandsTimeout(Timeout):
+    """:py:class:`pssh.exceptions.Timeout` raised by ``join`` and
+    ``as_completed`` with commands still running. Its ``args`` are 2.x's:
+    ``(message, timeout, finished_output, unfinished_output)`` (lists of
+    :py:class:`pssh.output.HostOutput`); its message names the hosts still
+    running (the first ten)."""
+
+    def __str__(self) -> str:
+        timeout, unfinished = self.args[1], self.args[3]
+        names = ", ".join(out.host for out in unfinished[:10])
+        more = ", ..." if len(unfinished) > 10 else ""
+        return "Commands still running after %s seconds on %s host(s): %s%s" % (
+            timeout, len(unfinished), names, more,
+        )  # fmt: skip
+
+
+def still_running(
+    timeout: float | None, finished: list[HostOutput], unfinished: list[HostOutput]
+) -> CommandsTimeout:
+    """The :class:`CommandsTimeout` for ``unfinished`` outputs after ``timeout``."""
+    return CommandsTimeout(
+        "Timeout of %s sec(s) reached with commands still running",
+        timeout,
+        finished,
+        unfinished,
+        host=unfinished[0].host if len(unfinished) == 1 else None,
+    )
 
 
 def _consume(lines: Any) -> None:
@@ -227,10 +267,29 @@ class BaseParallelSSHClient:
         encoding: str = "utf-8",
         *args: Any,
         **kwargs: Any,
-    ) -> dict[str, HostOutput]:
+    ) -> Any:
         """Run command on all hosts in parallel, honoring ``self.pool_size``,
-        and return output dictionary (see the backends' documentation)."""
+        and return output dictionary (see the backends' documentation).
+
+        The 2.x and fleet keyword arguments (``read_timeout``, ``return_list``,
+        ``on_finished``, ``on_line``, ``keep_output``) are handled here, once,
+        for both clients."""
         greenlet_timeout = kwargs.pop("greenlet_timeout", None)
+        return_list = kwargs.pop("return_list", False)
+        on_finished = kwargs.pop("on_finished", None)
+        on_line = kwargs.pop("on_line", None)
+        keep_output = kwargs.pop("keep_output", False)
+        read_timeout = kwargs.pop("read_timeout", None)
+        if read_timeout is not None:
+            if kwargs.get("timeout") is not None:
+                raise ValueError(
+                    "Give either timeout (1.8.0) or read_timeout (2.x), not both: %r and %r"
+                    % (kwargs["timeout"], read_timeout)
+                )
+            kwargs["timeout"] = read_timeout
+        for name, func in (("on_finished", on_finished), ("on_line", on_line)):
+            if func is not None and not callable(func):
+                raise TypeError("%s must be callable, got %r" % (name, func))
         hosts = self.hosts
         self._check_args(host_args, "host arguments")
         commands = [
@@ -256,11 +315,22 @@ class BaseParallelSSHClient:
             for i, host in enumerate(hosts)
         ]
         output: dict[str, HostOutput] = {}
+        watch = on_finished is not None or on_line is not None
+        failure: BaseException | None = None
         for cmd in self.cmds:
-            failure = self.get_output(cmd, output, timeout=greenlet_timeout)
-            if failure is not None and stop_on_errors:
-                raise failure
-        return output
+            failed = self.get_output(cmd, output, timeout=greenlet_timeout)
+            if watch:
+                host_out = list(output.values())[-1]
+                host_out._watcher = gevent.spawn(
+                    self._watch, host_out, on_line, keep_output, on_finished
+                )
+            if failed is not None and stop_on_errors:
+                failure = failed
+                break
+        self._last_output = output
+        if failure is not None:
+            raise failure
+        return list(output.values()) if return_list else output
 
     def _run_command(self, host: str, command: str, *args: Any, **kwargs: Any) -> Any:
         client = self._get_client(host, kwargs.pop("_host_index", None))
@@ -290,13 +360,22 @@ class BaseParallelSSHClient:
             exc = result.exception
             host = result.host
             key = dedupe_key(host, output)
-            output[key] = HostOutput(host, cmd, None, None, None, None, exception=exc)
+            alias = getattr(self.host_clients.get(host), "alias", None)
+            output[key] = HostOutput(host, cmd, None, None, None, None, exception=exc, alias=alias)
             return exc
         channel, host, stdout, stderr, stdin = result
         key = dedupe_key(host, output)
-        host_out = output[key] = HostOutput(host, cmd, channel, stdout, stderr, stdin)
+        # the client that ran it (a host may have several, see HostConfig lists)
+        client = getattr(cmd, "_pssh_client", None) or self.host_clients.get(host)
+        command_info = getattr(client, "command_info", None)
+        sent, read_timeout = command_info(channel) if command_info else (None, None)
+        host_out = output[key] = HostOutput(
+            host, cmd, channel, stdout, stderr, stdin,
+            alias=getattr(client, "alias", None), read_timeout=read_timeout,
+            fully_qualified_command=sent,
+        )  # fmt: skip
         # The exit code is asked of the host's client when it is read.
-        host_out._client = getattr(cmd, "_pssh_client", None) or self.host_clients.get(host)
+        host_out._client = client
         return None
 
     def get_last_output(
@@ -324,41 +403,71 @@ class BaseParallelSSHClient:
         return client if client is not None else self.host_clients.get(host_out.host)
 
     def join(
-        self, output: dict, consume_output: bool = False, timeout: float | None = None
+        self,
+        output: Any = None,
+        consume_output: bool = False,
+        timeout: float | None = None,
+        *,
+        cancel_on_timeout: bool = False,
     ) -> None:
         """Wait until all remote commands in ``output`` have finished and
         retrieve exit codes (see the backends' documentation)."""
-        if not isinstance(output, dict):
-            raise TypeError("output must be a dict as returned by run_command, got %r" % (output,))
+        outputs = self._outputs_of(output)
         todo = [
             out
-            for out in output.values()
-            if isinstance(out, HostOutput) and out.exception is None and out.channel is not None
+            for out in outputs
+            # a watcher (callbacks) is waited for even for a host that failed
+            if out._watcher is not None or (out.exception is None and out.channel is not None)
         ]
+        watchers = [out._watcher for out in outputs if out._watcher is not None]
         tasks = [
             gevent.spawn(self._run_for_host, out.host, self._join_host, out, consume_output)
             for out in todo
         ]
         finished = gevent.joinall(tasks, timeout=timeout)
         if len(finished) < len(tasks):
-            running = [out.host for out, task in zip(todo, tasks) if not task.ready()]
+            running = [out for out, task in zip(todo, tasks) if not task.ready()]
             gevent.killall([task for task in tasks if not task.ready()], block=True)
             for out in todo:
-                self._reset_generators(out)
-            raise Timeout(
-                "Commands on %s host(s) still running after %s seconds: %s",
-                len(running),
-                timeout,
-                ", ".join(running[:10]),
-                host=running[0] if len(running) == 1 else None,
-            )
+                if out._watcher is None:  # a watcher's reading stays as it is
+                    self._reset_generators(out)
+            if cancel_on_timeout:
+                self.cancel(running)
+            done = [out for out in outputs if not any(out is r for r in running)]
+            raise still_running(timeout, done, running)
         for out in todo:
-            self._reset_generators(out)
+            if out._watcher is None:
+                self._reset_generators(out)
         for task in tasks:
             if task.exception is not None:
                 raise task.exception
+        for watcher in watchers:  # a failed callback is the caller's error
+            if watcher.exception is not None:
+                raise watcher.exception
+
+    def _outputs_of(self, output: Any) -> list[HostOutput]:
+        """The host outputs of ``output``: a dict or list as ``run_command``
+        returns it, or ``None`` for the last run's."""
+        if output is None:
+            output = getattr(self, "_last_output", None)
+            if output is None:
+                raise ValueError("No output given and no command has been run yet")
+        if isinstance(output, dict):
+            values = list(output.values())
+        elif isinstance(output, (list, tuple)):
+            values = list(output)
+        else:
+            raise TypeError(
+                "output must be a dict or list as returned by run_command, got %r" % (output,)
+            )
+        return [out for out in values if isinstance(out, HostOutput)]
 
     def _join_host(self, host_out: HostOutput, consume_output: bool) -> None:
+        watcher = host_out._watcher
+        if watcher is not None:
+            # the client reads this output itself (on_line / on_finished)
+            watcher.join()
+            return
         client = self._client_of(host_out)
         if consume_output:
             # Both streams at once: a command blocked writing one never
@@ -371,6 +480,175 @@ class BaseParallelSSHClient:
                 reader.kill()
         client.wait_finished(host_out.channel)
         host_out.exit_code = client.get_exit_status(host_out.channel)
+
+    # -- results as hosts finish, callbacks, cancelling --------------------
+
+    def _wait_ended(self, host_out: HostOutput) -> None:
+        """Wait until ``host_out``'s command has ended (output not read is
+        kept for its generators) and set its exit code; an error waiting
+        becomes its ``exception``."""
+        watcher = host_out._watcher
+        if watcher is not None:
+            watcher.join()
+            return
+        if host_out.exception is not None or host_out.channel is None:
+            return
+        client = self._client_of(host_out)
+        try:
+            client.wait_finished(host_out.channel)
+            host_out.exit_code = client.get_exit_status(host_out.channel)
+        except Exception as exc:
+            _tag_host(exc, host_out.host)
+            host_out.exception = exc
+
+    def _watch(
+        self,
+        host_out: HostOutput,
+        on_line: Any,
+        keep_output: bool,
+        on_finished: Any,
+    ) -> None:
+        """Per host, when ``run_command`` got ``on_line`` or ``on_finished``:
+        read both streams (handing each line to ``on_line``, keeping them only
+        with ``keep_output``), wait for the command's end, then call
+        ``on_finished``. A read timeout or a lost connection becomes the
+        output's ``exception`` (the host has ended as far as the client can
+        tell); an exception raised by a callback is re-raised by ``join``."""
+        if host_out.exception is None and host_out.channel is not None:
+            try:
+                if on_line is not None:
+                    self._read_lines(host_out, on_line, keep_output)
+                client = self._client_of(host_out)
+                client.wait_finished(host_out.channel)
+                host_out.exit_code = client.get_exit_status(host_out.channel)
+            except _CallbackError as exc:
+                raise exc.error from None
+            except Exception as exc:
+                _tag_host(exc, host_out.host)
+                host_out.exception = exc
+        if on_finished is not None:
+            on_finished(host_out)
+
+    def _read_lines(self, host_out: HostOutput, on_line: Any, keep_output: bool) -> None:
+        host = host_out.host
+        kept: dict[str, list[str]] = {"stdout": [], "stderr": []}
+
+        def pump(name: str, lines: Any) -> None:
+            keep = kept[name].append if keep_output else None
+            for line in lines:
+                try:
+                    on_line(host, name, line)
+                except Exception as exc:
+                    raise _CallbackError(exc) from exc
+                if keep is not None:
+                    keep(line)
+
+        # Both streams at once: a command blocked writing one never
+        # finishes the other.
+        reader = gevent.spawn(pump, "stderr", host_out.stderr)
+        try:
+            pump("stdout", host_out.stdout)
+            reader.get()
+        finally:
+            reader.kill()
+        if keep_output:
+            host_out.stdout = iter(kept["stdout"])
+            host_out.stderr = iter(kept["stderr"])
+
+    def as_completed(
+        self, output: Any = None, timeout: float | None = None
+    ) -> Iterator[HostOutput]:
+        """Yield each host output of ``output`` as soon as its command has
+        ended: its exit code is set, or its ``exception`` (a host that failed
+        to connect comes first). Output not yet read stays readable from the
+        yielded :py:class:`pssh.output.HostOutput`.
+
+        :param output: As returned by ``run_command`` (dict or list);
+          defaults to the last run's.
+        :param timeout: Seconds the whole iteration may take; ``None``: no
+          limit.
+        :raises: :py:class:`pssh.exceptions.Timeout` naming the hosts still
+          running when ``timeout`` is reached (``args[2]``: the outputs
+          yielded, ``args[3]``: those still running, as ``join``'s).
+        """
+        outputs = self._outputs_of(output)
+        queue: Queue = Queue()
+
+        def wait(out: HostOutput) -> None:
+            try:
+                self._wait_ended(out)
+            finally:
+                queue.put(out)
+
+        # Those already ended (failed to connect, or finished) come first,
+        # in host order; the others as they end.
+        ended = [out for out in outputs if self._has_ended(out)]
+        for out in ended:
+            queue.put(out)
+        waiters = [gevent.spawn(wait, out) for out in outputs if not any(out is e for e in ended)]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        done: list[HostOutput] = []
+        try:
+            for _ in outputs:
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    out = queue.get(timeout=remaining)
+                except Empty:
+                    running = [o for o in outputs if not any(o is d for d in done)]
+                    raise still_running(timeout, done, running) from None
+                done.append(out)
+                yield out
+        finally:
+            gevent.killall([w for w in waiters if not w.ready()], block=True)
+
+    @staticmethod
+    def _has_ended(out: HostOutput) -> bool:
+        """Whether ``out``'s command has ended, without waiting."""
+        if out._watcher is not None:
+            return out._watcher.ready()
+        return out.exception is not None or out.channel is None or out.exit_code is not None
+
+    def cancel(self, output: Any = None, signal: str = "TERM", grace: float | None = 5) -> None:
+        """Stop the commands of ``output`` still running: send each the SSH
+        ``signal`` request, wait up to ``grace`` seconds for them to end,
+        then close the channels of those still running (which hangs up a
+        PTY). Commands already finished are left alone. Whether a signal
+        reaches the command is up to the server: see "Cancelling remote
+        commands" in :doc:`/advanced`.
+
+        :param output: As returned by ``run_command`` (dict or list), or a
+          list of host outputs; defaults to the last run's.
+        :param signal: Signal name without ``SIG`` (``'TERM'``, ``'KILL'``,
+          ``'INT'``, ``'HUP'``...); ``None`` closes the channels at once.
+        :param grace: Seconds to wait for the commands to end after the
+          signal, before closing their channels.
+        """
+        if signal is not None:
+            name = str(signal).upper()
+            name = name[3:] if name.startswith("SIG") else name
+        running = [
+            out for out in self._outputs_of(output)
+            if out.exception is None and out.channel is not None and out._exit_code is None
+        ]  # fmt: skip
+        if signal is not None:
+            for out in running:
+                try:
+                    self._client_of(out).send_signal(out.channel, name)
+                except Exception as exc:  # the channel still gets closed below
+                    logger.debug("Could not send %s to %s: %s", name, out.host, exc)
+            waiters = [gevent.spawn(self._wait_ended, out) for out in running]
+            gevent.joinall(waiters, timeout=grace)
+            gevent.killall([w for w in waiters if not w.ready()], block=True)
+        for out in running:
+            client = self._client_of(out)
+            if client is None or client.finished(out.channel):
+                continue
+            try:
+                client.hang_up(out.channel)
+            except Exception as exc:
+                logger.debug("Could not close the channel on %s: %s", out.host, exc)
+            if out._exit_code is None:
+                out.exit_code = client.get_exit_status(out.channel)
 
     def finished(self, output: dict) -> bool:
         """Check if commands have finished without blocking

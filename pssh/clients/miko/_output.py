@@ -106,7 +106,7 @@ def output_dropped(outputs: dict, channel: Any) -> None:
 class ChannelOutput:
     """Both streams of one command's channel."""
 
-    __slots__ = ("channel", "stdout", "stderr", "timeout", "closer", "holders")
+    __slots__ = ("channel", "stdout", "stderr", "timeout", "closer", "holders", "command")
 
     def __init__(
         self,
@@ -121,6 +121,7 @@ class ChannelOutput:
         self.stderr = StreamPump(channel.recv_stderr, encoding, max_line_length)
         self.closer = gevent.spawn(_close_when_done, channel, self.stdout, self.stderr)
         self.holders: Any = None  # what the user holds of the output
+        self.command: str | None = None  # the exact command string sent
 
     def finish(self, timeout: float | None) -> None:
         """Wait (at most ``timeout`` seconds) until the command has ended and

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import gevent
@@ -200,8 +200,14 @@ class ParallelSSHClient(BaseParallelSSHClient):
         use_pty: bool = True,
         host_args: Any = None,
         encoding: str = "utf-8",
+        *,
+        read_timeout: float | None = None,
+        return_list: bool = False,
+        on_finished: Callable[[HostOutput], Any] | None = None,
+        on_line: Callable[[str, str, str], Any] | None = None,
+        keep_output: bool = False,
         **paramiko_kwargs: Any,
-    ) -> dict[str, HostOutput]:
+    ) -> dict[str, HostOutput] | list[HostOutput]:
         """Run command on all hosts in parallel, honoring `self.pool_size`,
         and return output buffers.
 
@@ -263,7 +269,8 @@ class ParallelSSHClient(BaseParallelSSHClient):
 
         :rtype: Dictionary with host as key and
           :py:class:`pssh.output.HostOutput` as value as per
-          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output` (a list
+          with ``return_list``)
 
         :raises: :py:class:`pssh.exceptions.AuthenticationException` on
           authentication error
@@ -284,12 +291,16 @@ class ParallelSSHClient(BaseParallelSSHClient):
         """
         greenlet_timeout = paramiko_kwargs.pop("greenlet_timeout", None)
         max_line_length = paramiko_kwargs.pop("max_line_length", None)
+        extras = {
+            "read_timeout": read_timeout, "return_list": return_list,
+            "on_finished": on_finished, "on_line": on_line, "keep_output": keep_output,
+        }  # fmt: skip
         check_paramiko_kwargs(paramiko_kwargs)
         self._paramiko_kwargs = paramiko_kwargs
         return super().run_command(
             command, user=user, stop_on_errors=stop_on_errors, host_args=host_args,
             use_pty=use_pty, shell=shell, encoding=encoding, sudo=sudo, use_shell=use_shell,
-            greenlet_timeout=greenlet_timeout, max_line_length=max_line_length,
+            greenlet_timeout=greenlet_timeout, max_line_length=max_line_length, **extras,
         )  # fmt: skip
 
     def get_output(  # type: ignore[override]
@@ -325,8 +336,13 @@ class ParallelSSHClient(BaseParallelSSHClient):
     def _client_alive(self, client: Any) -> bool:
         return bool(client.connected)
 
-    def join(
-        self, output: dict, consume_output: bool = False, timeout: float | None = None
+    def join(  # type: ignore[override]
+        self,
+        output: Any = None,
+        consume_output: bool = False,
+        timeout: float | None = None,
+        *,
+        cancel_on_timeout: bool = False,
     ) -> None:
         """Block until all remote commands in output have finished
         and retrieve exit codes
@@ -344,11 +360,22 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :type consume_output: bool
         :param timeout: (Optional) Timeout in seconds for all hosts together.
         :type timeout: int
+        :param output: Output of commands to join on; defaults to the output of
+          the last ``run_command`` (2.x). A list (``return_list=True``) works too.
+        :param cancel_on_timeout: (Optional, keyword only) When ``timeout``
+          is reached, cancel the commands still running
+          (:py:meth:`cancel` with its defaults: ``TERM``, then their channels
+          are closed after 5 seconds) before raising.
+        :type cancel_on_timeout: bool
         :raises: :py:class:`pssh.exceptions.Timeout` on timeout requested and
-          reached with commands still running.
+          reached with commands still running; as in 2.x, ``args[2]`` is the
+          list of outputs that finished and ``args[3]`` those still running.
         :rtype: ``None``
         """
-        super().join(output, consume_output=consume_output, timeout=timeout)
+        super().join(
+            output, consume_output=consume_output, timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+        )  # fmt: skip
 
 
 __all__ = ["ParallelSSHClient", "logger"]

@@ -18,6 +18,8 @@ from typing import Any
 
 import paramiko
 from gevent import Timeout as GTimeout
+from paramiko.common import cMSG_CHANNEL_REQUEST
+from paramiko.message import Message
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
@@ -483,6 +485,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             channel, encoding, self.channel_timeout if timeout is None else timeout,
             max_line_length,
         )  # fmt: skip
+        out.command = cmd
         self._outputs[channel] = out
         out.holders = Holders(functools.partial(output_dropped, self._outputs, channel))
         stdout, stderr = self.output_streams(channel)
@@ -572,6 +575,37 @@ class SSHClient(SFTPMixin, BaseSSHClient):
           or shell can be opened.
         """
         return _open_shell(self, encoding, read_timeout)
+
+    def command_info(self, channel: Any) -> tuple[str | None, float | None]:
+        """The exact command string sent for ``channel`` and its read timeout
+        (``(None, None)`` for a channel not started by :py:meth:`run_command`)."""
+        out = self._outputs.get(channel)
+        return (None, None) if out is None else (out.command, out.timeout)
+
+    def hang_up(self, channel: Any) -> None:
+        """Close ``channel`` now (paramiko does not wait for the command): a
+        command with a PTY is hung up; one without keeps running until it
+        ends by itself. Its exit code is ``-1`` unless it had already sent one."""
+        self.close_channel(channel)
+
+    def send_signal(self, channel: Any, signame: str) -> None:
+        """Send the SSH ``signal`` channel request (RFC 4254 6.9) for the
+        command on ``channel``: ``signame`` without ``SIG`` (``'TERM'``).
+
+        paramiko's :py:class:`~paramiko.channel.Channel` has no method for it,
+        so the request is built with paramiko's message API and sent on the
+        channel's transport, as paramiko sends its own channel requests. The
+        server may ignore it (see :doc:`/advanced`)."""
+        if channel is None or channel.closed or channel.exit_status_ready():
+            return
+        msg = Message()
+        msg.add_byte(cMSG_CHANNEL_REQUEST)
+        msg.add_int(channel.remote_chanid)
+        msg.add_string("signal")
+        msg.add_boolean(False)
+        msg.add_string(signame)
+        with map_errors(self.host, "sending signal %s" % (signame,)):
+            channel.transport._send_user_message(msg)
 
 
 def _proxy_client_for(settings: HostSettings) -> SSHClient:

@@ -30,6 +30,7 @@ from ._output import (
     Stdin,
     StreamState,
     drain,
+    exit_status,
     read_chunk,
     take_arrived,
 )
@@ -185,8 +186,10 @@ class Commands:
         :rtype: (channel, host, stdout, stderr, stdin) tuple.
         """
         codec_name(encoding)  # an unknown codec fails here, before anything runs
-        channel = self.execute(make_command(command, sudo, user, shell), use_pty=use_pty)
+        sent = make_command(command, sudo, user, shell)
+        channel = self.execute(sent, use_pty=use_pty)
         out = ChannelOutput(channel, encoding, timeout, max_line_length)
+        out.command = sent
         self.outputs[id(channel)] = out
         out.holders = Holders(functools.partial(_output_dropped, weakref.ref(self), out))
         stdout = out.holders.hold(self.iter_lines(out, out.stdout, timeout))
@@ -361,15 +364,17 @@ class Commands:
         conn = self.conn
         if conn is None:
             return
+        out = self.output_of(channel)
+        if out.closed:  # closed already (finished, or hung up by cancel)
+            return
         with map_errors(self.host, "closing channel"):
             conn.eagain(channel.close)
             if channel.eof():
                 # libssh2 can wait for the remote close only after its EOF;
                 # a command still running is left to the server to end.
                 conn.eagain(channel.wait_closed)
-        out = self.output_of(channel)
         out.stdout.done = out.stderr.done = out.closed = True
-        out.exit_status = channel.get_exit_status()
+        out.exit_status = exit_status(channel, out.signalled)
         self._release(out)
 
     def _release(self, out: ChannelOutput) -> None:

@@ -93,7 +93,7 @@ class ChannelOutput:
 
     __slots__ = (
         "channel", "stdout", "stderr", "encoding", "closed", "timeout", "exit_status",
-        "holders", "closing",
+        "holders", "closing", "command", "signalled",
     )  # fmt: skip
 
     def __init__(
@@ -110,6 +110,8 @@ class ChannelOutput:
         self.closing = False  # being closed (closing sends our EOF too)
         self.exit_status: int | None = None  # known once closed
         self.holders: Any = None  # what the user holds of a command's output (run_command)
+        self.command: str | None = None  # the exact command string sent (run_command)
+        self.signalled = False  # a signal request was sent (cancel)
         self.stdout = StreamState(channel.read, encoding, max_line_length)
         self.stderr = StreamState(channel.read_stderr, encoding, max_line_length)
 
@@ -128,6 +130,19 @@ class ChannelOutput:
             and not self.stdout.has_lines
             and not self.stderr.has_lines
         )
+
+
+def exit_status(channel: Any, signalled: bool = False) -> int:
+    """The exit status a closed channel's command sent; ``-1`` when it sent none
+    (ended by a signal: the server sends ``exit-signal`` instead), as paramiko
+    reports it. libssh2 reports ``0`` when no status came, and ssh2-python did not
+    report the ``exit-signal`` of a command ended by a signal request (measured), so
+    ``0`` after a signal request (``signalled``) is taken as ``-1`` too."""
+    signal = channel.get_exit_signal()
+    if len(signal) > 1 and signal[1]:
+        return -1
+    status = channel.get_exit_status()
+    return -1 if signalled and status == 0 else status
 
 
 def queued(channel: Any) -> bool:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import gevent
@@ -229,7 +229,12 @@ class ParallelSSHClient(BaseParallelSSHClient):
         greenlet_timeout: float | None = None,
         *,
         max_line_length: int | None = None,
-    ) -> dict[str, HostOutput]:
+        read_timeout: float | None = None,
+        return_list: bool = False,
+        on_finished: Callable[[HostOutput], Any] | None = None,
+        on_line: Callable[[str, str, str], Any] | None = None,
+        keep_output: bool = False,
+    ) -> dict[str, HostOutput] | list[HostOutput]:
         """Run command on all hosts in parallel, honoring self.pool_size,
         and return output dictionary.
 
@@ -290,9 +295,40 @@ class ParallelSSHClient(BaseParallelSSHClient):
           lines of this length. Defaults to 64 MiB
           (:data:`pssh.clients._lines.MAX_LINE_LENGTH`).
         :type max_line_length: int
+        :param read_timeout: (Optional, keyword only) The 2.x name of
+          ``timeout``: seconds without output after which reading stdout or
+          stderr raises :py:class:`pssh.exceptions.Timeout`. Giving both
+          ``timeout`` and ``read_timeout`` raises :py:class:`ValueError`.
+        :type read_timeout: float
+        :param return_list: (Optional, keyword only) Return the outputs as a
+          list in host order (as parallel-ssh 1.10 and later do) instead of
+          the 1.8.0 dictionary. Defaults to ``False``.
+        :type return_list: bool
+        :param on_finished: (Optional, keyword only) Called as
+          ``on_finished(host_output)`` once per host, in the order the hosts
+          finish, whether the command succeeded, failed or the host could not
+          be reached (with ``stop_on_errors=False``). Callbacks run in the
+          client's greenlets while the caller waits (``join``,
+          ``as_completed``, or any other gevent wait); ``join`` returns after
+          the last one and re-raises an exception a callback raised.
+        :type on_finished: callable
+        :param on_line: (Optional, keyword only) When given, the client reads
+          every host's output itself and calls ``on_line(host, stream, line)``
+          (``stream`` is ``'stdout'`` or ``'stderr'``) for each line as it
+          arrives, holding no more of the output than the line readers do
+          (``max_line_length``). The lines are then not kept: ``stdout`` and
+          ``stderr`` of the output are empty afterwards, unless
+          ``keep_output=True``. A read timeout (``read_timeout``) or lost
+          connection while reading becomes the host output's ``exception``.
+        :type on_line: callable
+        :param keep_output: (Optional, keyword only) With ``on_line``, also
+          keep every line so that ``stdout``/``stderr`` can be read once the
+          command has finished (memory grows with the output). Defaults to
+          ``False``.
+        :type keep_output: bool
         :rtype: Dictionary with host as key and
           :py:class:`pssh.output.HostOutput` as value as per
-          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output` (a list with ``return_list``)
 
         :raises: :py:class:`pssh.exceptions.AuthenticationException` on
           authentication error
@@ -323,6 +359,11 @@ class ParallelSSHClient(BaseParallelSSHClient):
             timeout=timeout,
             greenlet_timeout=greenlet_timeout,
             max_line_length=max_line_length,
+            read_timeout=read_timeout,
+            return_list=return_list,
+            on_finished=on_finished,
+            on_line=on_line,
+            keep_output=keep_output,
         )
 
     def _make_ssh_client(self, host: str, index: int | None = None) -> SSHClient:
@@ -351,8 +392,13 @@ class ParallelSSHClient(BaseParallelSSHClient):
     def _client_alive(self, client: Any) -> bool:
         return client.session is not None
 
-    def join(
-        self, output: dict, consume_output: bool = False, timeout: float | None = None
+    def join(  # type: ignore[override]
+        self,
+        output: Any = None,
+        consume_output: bool = False,
+        timeout: float | None = None,
+        *,
+        cancel_on_timeout: bool = False,
     ) -> None:
         """Wait until all remote commands in output have finished
         and retrieve exit codes. Does *not* block other commands from
@@ -372,12 +418,22 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :param timeout: Timeout in seconds if remote command is not yet
           finished, for all hosts together.
         :type timeout: int
-
+        :param output: Output of commands to join on; defaults to the output of
+          the last ``run_command`` (2.x). A list (``return_list=True``) works too.
+        :param cancel_on_timeout: (Optional, keyword only) When ``timeout``
+          is reached, cancel the commands still running
+          (:py:meth:`cancel` with its defaults: ``TERM``, then their channels
+          are closed after 5 seconds) before raising.
+        :type cancel_on_timeout: bool
         :raises: :py:class:`pssh.exceptions.Timeout` on timeout requested and
-          reached with commands still running.
+          reached with commands still running; as in 2.x, ``args[2]`` is the
+          list of outputs that finished and ``args[3]`` those still running.
         :rtype: ``None``
         """
-        super().join(output, consume_output=consume_output, timeout=timeout)
+        super().join(
+            output, consume_output=consume_output, timeout=timeout,
+            cancel_on_timeout=cancel_on_timeout,
+        )  # fmt: skip
 
     def copy_remote_file(  # type: ignore[override]
         self,

@@ -44,6 +44,9 @@ from .._warn_once import warn_once
 from ..base_single import BaseSSHClient, delegate
 from ._auth import Authenticator
 from ._auth import validate_pkey as _validate_pkey
+from ._cancel import command_info as _command_info
+from ._cancel import hang_up as _hang_up
+from ._cancel import send_signal as _send_signal
 from ._commands import Commands
 from ._connection import Connection, SSHConnection, live
 from ._connection import prefer_modern_algorithms as _prefer_modern_algorithms
@@ -432,6 +435,9 @@ class SSHClient(BaseSSHClient):
     close_channel = delegate("commands", Commands.close_channel)
     get_exit_status = delegate("commands", Commands.get_exit_status)
     finished = delegate("commands", Commands.finished)
+    command_info = delegate("commands", _command_info)
+    send_signal = delegate("commands", _send_signal)
+    hang_up = delegate("commands", _hang_up)
     _make_sftp = delegate("sftp_transfers", SFTPTransfers.make_sftp)
     mkdir = delegate("sftp_transfers", SFTPTransfers.mkdir)
     copy_file = delegate("sftp_transfers", SFTPTransfers.copy_file)
