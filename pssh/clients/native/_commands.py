@@ -21,7 +21,7 @@ from gevent import Timeout as GTimeout
 from ...exceptions import ConnectionErrorException, SessionError, Timeout
 from .._lines import bomless, codec_name
 from ..base_single import Holders, host_logging, logged_lines, make_command
-from ._connection import SSHConnection, live
+from ._connection import Part
 from ._eagain import is_eagain
 from ._errors import map_errors
 from ._output import (
@@ -48,7 +48,7 @@ def _output_dropped(commands_ref: Any, out: ChannelOutput) -> None:
         commands.forget(out)
 
 
-class Commands:
+class Commands(Part):
     """Commands and output of the native single host client.
 
     :param host: Host name, for messages.
@@ -67,21 +67,10 @@ class Commands:
         outputs: dict[int, ChannelOutput],
         dropped: list[Any],
     ) -> None:
-        self.host = host
+        super().__init__(host)
         self.open_session = open_session
         self.outputs = outputs
         self.dropped = dropped
-        self.conn: SSHConnection | None = None
-
-    def attach(self, conn: SSHConnection | None) -> None:
-        """Work on ``conn`` from now on (``None``: disconnected)."""
-        self.conn = conn
-
-    def connection(self) -> SSHConnection:
-        """The current connection.
-
-        :raises: :py:class:`pssh.exceptions.SessionError` when disconnected."""
-        return live(self.conn, self.host)
 
     def forget(self, out: ChannelOutput) -> None:
         """The user dropped every generator and the stdin of ``out``'s command:

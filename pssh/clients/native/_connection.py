@@ -205,3 +205,27 @@ def live(conn: SSHConnection | None, host: str) -> SSHConnection:
     if conn is None:
         raise SessionError("Client for host %s is disconnected", host, host=host)
     return conn
+
+
+class Part:
+    """What every part of a native client has in common (:class:`~._commands.Commands`,
+    :class:`~._transfer.SFTPTransfers`, :class:`~._scp.SCPTransfers`): the host it
+    works for and the client's current connection, handed over by the client with
+    :meth:`attach` at every (re)connection and at close.
+
+    :param host: The host, for messages.
+    """
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.conn: SSHConnection | None = None
+
+    def attach(self, conn: SSHConnection | None) -> None:
+        """Work on ``conn`` from now on (``None``: disconnected)."""
+        self.conn = conn
+
+    def connection(self) -> SSHConnection:
+        """The current connection.
+
+        :raises: :py:class:`pssh.exceptions.SessionError` when disconnected."""
+        return live(self.conn, self.host)

@@ -24,7 +24,7 @@ from ssh2 import exceptions as ssh2_exc
 from ...exceptions import PSSHError, SCPError, SFTPError, SFTPIOError
 from .._copy import check_local_source, check_local_target, local_errors, remote_parent
 from .._download import LocalTarget, download_tree, local_file_target
-from ._connection import SSHConnection, live
+from ._connection import Part, SSHConnection
 from ._errors import map_errors
 from ._sftp import RemoteFS, sftp_status, status_text
 from ._transfer import SFTPTransfers
@@ -42,7 +42,7 @@ _OK = b"\0"
 _FAILED = (ssh2_exc.SCPProtocolError, ssh2_exc.ChannelError)
 
 
-class SCPTransfers:
+class SCPTransfers(Part):
     """SCP methods of the native single host client: one file per SCP channel, and the
     recursive copies, whose directories are listed and made through ``sftp``.
 
@@ -51,19 +51,8 @@ class SCPTransfers:
     """
 
     def __init__(self, host: str, sftp: SFTPTransfers) -> None:
-        self.host = host
+        super().__init__(host)
         self.sftp = sftp
-        self.conn: SSHConnection | None = None
-
-    def attach(self, conn: SSHConnection | None) -> None:
-        """Work on ``conn`` from now on (``None``: disconnected)."""
-        self.conn = conn
-
-    def connection(self) -> SSHConnection:
-        """The current connection.
-
-        :raises: :py:class:`pssh.exceptions.SessionError` when disconnected."""
-        return live(self.conn, self.host)
 
     def scp_send(
         self, local_file: str, remote_file: str, recurse: bool = False, sftp: Any = None

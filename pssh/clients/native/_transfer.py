@@ -21,32 +21,21 @@ from typing import Any
 from ...exceptions import SessionError, SFTPError, Timeout
 from .._copy import check_local_source, check_local_target, remote_join, upload_tree
 from .._download import download_tree, local_file_target
-from ._connection import SSHConnection, live
+from ._connection import Part
 from ._errors import map_errors
 from ._sftp import FX_NO_SUCH_FILE, RemoteFS, remote_error
 
 CopyFunc = Callable[[str, str, int], None]
 
 
-class SFTPTransfers:
+class SFTPTransfers(Part):
     """SFTP methods of the native single host client.
 
     :param host: Host name, for messages.
     """
 
     def __init__(self, host: str) -> None:
-        self.host = host
-        self.conn: SSHConnection | None = None
-
-    def attach(self, conn: SSHConnection | None) -> None:
-        """Work on ``conn`` from now on (``None``: disconnected)."""
-        self.conn = conn
-
-    def connection(self) -> SSHConnection:
-        """The current connection.
-
-        :raises: :py:class:`pssh.exceptions.SessionError` when disconnected."""
-        return live(self.conn, self.host)
+        super().__init__(host)
 
     def make_sftp(self) -> Any:
         """A new SFTP session on this client's SSH session.
