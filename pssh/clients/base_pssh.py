@@ -333,11 +333,13 @@ class BaseParallelSSHClient:
         return list(output.values()) if return_list else output
 
     def _run_command(self, host: str, command: str, *args: Any, **kwargs: Any) -> Any:
-        client = self._get_client(host, kwargs.pop("_host_index", None))
+        index = kwargs.pop("_host_index", None)
+        # What ran, for rerun(): keyed by this task (the output's ``cmd``), recorded
+        # before connecting, so that a host that cannot be reached can be rerun too.
+        self._ran[gevent.getcurrent()] = (command, args, kwargs)
+        client = self._get_client(host, index)
         # the client get_output gives the output (a host may have several)
         gevent.getcurrent()._pssh_client = client  # type: ignore[attr-defined]
-        # What ran, for rerun(): keyed by this task (the output's ``cmd``).
-        self._ran[gevent.getcurrent()] = (command, args, kwargs)
         return client.run_command(command, *args, **kwargs)
 
     def get_output(

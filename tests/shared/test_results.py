@@ -363,3 +363,17 @@ def test_join_cancel_on_timeout(make_client, sshd, reap):
     assert [out.host for out in raised.value.args[3]] == [hung]
     assert gone(mark)
     assert output[fast].exit_code == 0
+
+
+def test_alias_from_host_config_reaches_the_output(backend, sshd):
+    from pssh.config import HostConfig
+
+    hosts = list(sshd.hosts[:2])
+    client = backend.ParallelSSHClient(
+        hosts, port=sshd.port, user=sshd.user, pkey=sshd.pkey, num_retries=1,
+        host_config=[HostConfig(alias="web-01"), HostConfig()],
+    )  # fmt: skip
+    output = client.run_command("true", use_pty=False)
+    client.join(output)
+    assert [out.alias for out in output.values()] == ["web-01", None]
+    assert [out.host for out in output.values()] == hosts  # the output keys stay the hosts
