@@ -749,10 +749,13 @@ class BaseParallelSSHClient:
 
     # -- copying files ----------------------------------------------------
 
-    def _copy_targets(self, copy_args: Any, *paths: str) -> list[tuple[str, list[str]]]:
+    def _copy_targets(self, copy_args: Any, *paths: str) -> list[tuple[int, str, list[str]]]:
+        """Per entry of ``hosts``: its position, the host and ``paths`` formatted with its
+        ``copy_args`` entry."""
         self._check_args(copy_args, "copy arguments")
         return [
             (
+                i,
                 host,
                 [format_per_host(p, copy_args[i]) if copy_args is not None else p for p in paths],
             )
@@ -817,8 +820,8 @@ class BaseParallelSSHClient:
     ) -> list[gevent.Greenlet]:
         """Per host, ``client.<method>(local, remote, recurse=recurse)``."""
         return [
-            self._spawn_per_host(host, self._client_call, host, method, local, remote, recurse)
-            for host, (local, remote) in self._copy_targets(copy_args, local_file, remote_file)
+            self._spawn_per_host(host, self._client_call, host, i, method, local, remote, recurse)
+            for i, host, (local, remote) in self._copy_targets(copy_args, local_file, remote_file)
         ]
 
     def _spawn_downloads(
@@ -833,22 +836,33 @@ class BaseParallelSSHClient:
     ) -> list[gevent.Greenlet]:
         """Per host, ``client.<method>(remote, local_<host>, recurse=recurse)``;
         the local name gets ``<suffix_separator><host>`` unless ``copy_args``
-        names it."""
+        names it (``<host>_1``... for a host listed again, as output keys)."""
         greenlets = []
-        for host, (remote, local) in self._copy_targets(copy_args, remote_file, local_file):
+        suffixes: dict[str, None] = {}
+        for i, host, (remote, local) in self._copy_targets(copy_args, remote_file, local_file):
             if copy_args is None:
-                local = "%s%s%s" % (local, suffix_separator, host)
+                suffix = dedupe_key(host, suffixes)
+                suffixes[suffix] = None
+                local = "%s%s%s" % (local, suffix_separator, suffix)
             greenlets.append(
                 self._spawn_per_host(
-                    host, self._client_call, host, method, remote, local, recurse, **kwargs
+                    host, self._client_call, host, i, method, remote, local, recurse, **kwargs
                 )
             )
         return greenlets
 
     def _client_call(
-        self, host: str, method: str, source: str, target: str, recurse: bool, **kwargs: Any
+        self,
+        host: str,
+        index: int,
+        method: str,
+        source: str,
+        target: str,
+        recurse: bool,
+        **kwargs: Any,
     ) -> Any:
-        return getattr(self._get_client(host), method)(source, target, recurse=recurse, **kwargs)
+        client = self._get_client(host, index)
+        return getattr(client, method)(source, target, recurse=recurse, **kwargs)
 
     def copy_remote_file(
         self,
@@ -1119,9 +1133,9 @@ class BaseParallelSSHClient:
         "".encode(encoding)  # an unknown codec fails here, on no host
         hosts = self.hosts
         tasks = [
-            self.pool.spawn(self._command_task, host, self._open_shell, host, encoding,
+            self.pool.spawn(self._command_task, host, self._open_shell, host, i, encoding,
                             read_timeout)
-            for host in hosts
+            for i, host in enumerate(hosts)
         ]  # fmt: skip
         gevent.joinall(tasks)
         shells: list[InteractiveShell] = []
@@ -1139,8 +1153,9 @@ class BaseParallelSSHClient:
             raise failure
         return shells
 
-    def _open_shell(self, host: str, encoding: str, read_timeout: float | None) -> Any:
-        return self._get_client(host).open_shell(encoding=encoding, read_timeout=read_timeout)
+    def _open_shell(self, host: str, index: int, encoding: str, read_timeout: float | None) -> Any:
+        client = self._get_client(host, index)
+        return client.open_shell(encoding=encoding, read_timeout=read_timeout)
 
     def _close_quietly(self, shells: list[InteractiveShell]) -> None:
         # shells nobody will use (another host failed): end them, errors only logged

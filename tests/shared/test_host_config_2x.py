@@ -39,6 +39,26 @@ def test_list_host_config_by_position_same_host_twice(make_client, sshd):
     assert outs[1].exit_code == 0
 
 
+def test_copies_and_shells_use_each_entry_of_a_repeated_host(make_client, sshd, tmp_path):
+    # the same host twice, each entry with its own user: copies and shells use each entry's
+    host = sshd.hosts[0]
+    client = make_client(
+        [host, host], user="nobody-here",
+        host_config=[HostConfig(user=sshd.user), HostConfig(user=sshd.user, port=sshd.port)],
+    )  # fmt: skip
+    gevent.joinall(client.copy_remote_file("/etc/hostname", str(tmp_path / "got")),
+                   raise_error=True)  # fmt: skip
+    # one local file per entry: host, host_1 (no entry overwrote the other)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["got_%s" % host, "got_%s_1" % host]
+    # each entry got its own connection, made from its own entry
+    assert sorted(client.host_clients) == [(0, host), (1, host)]
+    shells = client.open_shell()
+    client.run_shell_commands(shells, "whoami")
+    client.join_shells(shells)
+    assert [list(shell.stdout) for shell in shells] == [[sshd.user], [sshd.user]]
+    assert sorted(client.host_clients) == [(0, host), (1, host)]
+
+
 def test_list_host_config_user_and_key_fall_back_to_client(make_client, sshd):
     hosts = list(sshd.hosts[:2])
     client = make_client(
