@@ -163,6 +163,9 @@ class _ConsoleWarnings(logging.Handler):
 
 
 def _show_library_warnings(console: Console) -> None:
+    from ._quiet import quiet_host_failures
+
+    quiet_host_failures()  # each failed host gets one error line, not a traceback too
     library = logging.getLogger("pssh")
     for handler in list(library.handlers):
         if isinstance(handler, _ConsoleWarnings):

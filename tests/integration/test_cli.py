@@ -517,6 +517,9 @@ def test_copy_failures_summary_and_json(sshd: ServerConfig, remote_dir: str, tmp
     assert res.returncode == 2
     assert summary(res.stderr) == "3 hosts: 0 ok, 3 failed (1 unreachable, 2 errors)"
     assert sorted(failed.read_text().splitlines()) == ["127.0.0.2", "127.0.0.3", UNREACHABLE]
+    # one error line per failed host, and no traceback of the failed copies
+    assert "Traceback" not in res.stderr and " failed with " not in res.stderr, res.stderr
+    assert res.stderr.count("no such file") == 2, res.stderr
 
     src = tmp_path / "f.txt"
     src.write_text("x\n")
