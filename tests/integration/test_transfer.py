@@ -8,6 +8,7 @@ Remote paths live in ``remote_dir`` (owned by the login user); local ones in ``t
 
 from __future__ import annotations
 
+import gc
 import os
 import pwd
 import time
@@ -320,6 +321,38 @@ def test_no_channel_left_open(sshd_factory, tmp_path):
             os.unlink(remote)
     finally:
         c.disconnect()
+
+
+def test_sessions_of_failed_copies_do_not_hold_channels(sshd_factory, tmp_path):
+    """A failed copy's SFTP session or SCP channel, kept alive by the exception's traceback
+    (a reference cycle only the garbage collector frees), must not make the server refuse
+    the next channel: with ``MaxSessions 2`` and the collector off, four rounds of failures
+    followed by good copies all work."""
+    group = sshd_factory(first="127.0.0.92", extra_config=["Match all", "  MaxSessions 2"])
+    config = group.config()
+    c = _connect(config)
+    local = str(tmp_path / "f")
+    write_random(local, 1000)
+    remote = os.path.join(config.home, f"pssh-held-{os.getpid()}")
+    held = []  # keep the exceptions (and their tracebacks) as a caller's log might
+    gc.disable()
+    try:
+        for _ in range(4):
+            for call in (lambda: c.scp_recv(remote + "-missing", local + "x"),
+                         lambda: c.copy_remote_file(remote + "-missing", local + "x")):  # fmt: skip
+                try:
+                    call()
+                except (SCPError, SFTPIOError) as exc:
+                    held.append(exc)
+            c.copy_file(local, remote)
+            c.scp_send(local, remote)
+        assert len(held) == 8
+    finally:
+        gc.enable()
+        held.clear()
+        c.disconnect()
+        if os.path.exists(remote):
+            os.unlink(remote)
 
 
 class _SlowLink:

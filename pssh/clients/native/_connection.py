@@ -17,8 +17,10 @@ before the split.
 
 from __future__ import annotations
 
+import functools
+import traceback
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ssh2.session import (
     LIBSSH2_FLAG_COMPRESS,
@@ -29,6 +31,8 @@ from ssh2.session import (
 
 from ...exceptions import SessionError, Timeout
 from ._eagain import SessionIO
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Algorithms offered, best first. AES-GCM has hardware support on today's CPUs
 # (twice chacha20's throughput here, at half the CPU); CBC, arcfour, 3DES and
@@ -205,6 +209,34 @@ def live(conn: SSHConnection | None, host: str) -> SSHConnection:
     if conn is None:
         raise SessionError("Client for host %s is disconnected", host, host=host)
     return conn
+
+
+def releases_on_error(method: F) -> F:
+    """Decorate a part's method so that, when it fails, the libssh2 objects it
+    made (an SFTP session, an SCP channel, file handles) are freed at once.
+
+    An exception keeps every frame it passed through, and so their local
+    variables, for as long as anyone holds it: a caller's log, a greenlet's
+    ``exception``, a ``HostOutput``. The SFTP session or channel in those frames
+    would keep counting against the server's ``MaxSessions`` until then, so
+    the next copy could be refused. The frames' variables are cleared
+    (:py:func:`traceback.clear_frames`); the traceback's files and lines stay.
+    """
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except BaseException as exc:
+            seen: set[int] = set()
+            error: BaseException | None = exc
+            while error is not None and id(error) not in seen:
+                seen.add(id(error))
+                traceback.clear_frames(error.__traceback__)
+                error = error.__cause__ or error.__context__
+            raise
+
+    return call  # type: ignore[return-value]
 
 
 class Part:

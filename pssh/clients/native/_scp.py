@@ -24,7 +24,7 @@ from ssh2 import exceptions as ssh2_exc
 from ...exceptions import PSSHError, SCPError, SFTPError, SFTPIOError
 from .._copy import check_local_source, check_local_target, local_errors, remote_parent
 from .._download import LocalTarget, download_tree, local_file_target
-from ._connection import Part, SSHConnection
+from ._connection import Part, SSHConnection, releases_on_error
 from ._errors import map_errors
 from ._sftp import RemoteFS, sftp_status, status_text
 from ._transfer import SFTPTransfers
@@ -54,6 +54,7 @@ class SCPTransfers(Part):
         super().__init__(host)
         self.sftp = sftp
 
+    @releases_on_error
     def scp_send(
         self, local_file: str, remote_file: str, recurse: bool = False, sftp: Any = None
     ) -> None:
@@ -101,6 +102,7 @@ class SCPTransfers(Part):
 
         self.sftp.send_tree(fs, local_file, remote_file, st.st_mode, put)
 
+    @releases_on_error
     def scp_recv(
         self,
         remote_file: str,

@@ -21,7 +21,7 @@ from typing import Any
 from ...exceptions import SessionError, SFTPError, Timeout
 from .._copy import check_local_source, check_local_target, remote_join, upload_tree
 from .._download import download_tree, local_file_target
-from ._connection import Part
+from ._connection import Part, releases_on_error
 from ._errors import map_errors
 from ._sftp import FX_NO_SUCH_FILE, RemoteFS, remote_error
 
@@ -87,6 +87,7 @@ class SFTPTransfers(Part):
 
     # -- SFTP -----------------------------------------------------------------
 
+    @releases_on_error
     def copy_file(
         self,
         local_file: str,
@@ -130,6 +131,7 @@ class SFTPTransfers(Part):
         else:
             fs.put(local_file, remote_file, st.st_mode, make_parents=_dir is None)
 
+    @releases_on_error
     def copy_remote_file(
         self,
         remote_file: str,
