@@ -53,11 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] == "copy":
             args = parse_copy(argv[1:])
+            if args.list_hosts:
+                return _list_hosts(args)
             _tolerant_output()
             return _copy(args)
         if argv and argv[0] == "run":
             argv = argv[1:]
         args = parse_run(argv)
+        if args.list_hosts:
+            return _list_hosts(args)
         _tolerant_output()
         return _run(args)
     except NothingToRerun:
@@ -88,6 +92,13 @@ def _tolerant_output() -> None:
 
 
 # -- gathering the settings ----------------------------------------------------------
+
+
+def _list_hosts(args: argparse.Namespace) -> int:
+    """``--list-hosts``: the hosts a run would use, one ``[user@]host[:port]`` a line
+    (as ``-h`` reads them back), and nothing else done."""
+    sys.stdout.write("".join(spec.label + "\n" for spec in collect_hosts(args)))
+    return EXIT_OK
 
 
 def collect_hosts(args: argparse.Namespace) -> list[HostSpec]:

@@ -129,6 +129,11 @@ def _add_hosts(parser: argparse.ArgumentParser) -> None:
         help="read hosts from FILE: one [user@]host[:port] per line, # comments; - is stdin",
     )  # fmt: skip
     group.add_argument(
+        "--list-hosts", action="store_true",
+        help="print the hosts the -H/-h expressions give, one per line (ranges expanded, "
+        "repeats dropped), and exit without connecting or running anything",
+    )  # fmt: skip
+    group.add_argument(
         "--rerun-failed", metavar="FILE",
         help="run on the hosts a --failed-hosts FILE lists (instead of -H/-h); "
         "an empty FILE means nothing failed: nothing is run, exit status 0",
@@ -284,7 +289,7 @@ def parse_run(argv: list[str]) -> argparse.Namespace:
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
-    if not command:
+    if not command and not args.list_hosts:
         parser.error("no command given (put it last, after the options, or after --)")
     args.command = command
     return args

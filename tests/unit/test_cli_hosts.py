@@ -183,3 +183,19 @@ def test_fold_then_expand_gives_the_names_back() -> None:
         expanded = [name for group in fold_groups(names) for name in expand(group)]
         assert sorted(expanded) == sorted(names)
         assert len(expanded) == len(names)
+
+
+def test_list_hosts_prints_the_expanded_hosts_and_runs_nothing(capsys, tmp_path):
+    from pssh.cli import main
+
+    hosts_file = tmp_path / "hosts"
+    hosts_file.write_text("# a comment\nroot@db1:2222\nweb02\n")
+    # no command needed, nothing connected to (these names do not even resolve)
+    status = main(["--list-hosts", "-H", "web[01-03].invalid !web02.invalid", "-h",
+                   str(hosts_file)])  # fmt: skip
+    out = capsys.readouterr()
+    assert status == 0, out.err
+    assert out.out.splitlines() == ["web01.invalid", "web03.invalid", "root@db1:2222", "web02"]
+    assert out.err == ""
+    assert main(["copy", "--list-hosts", "-H", "a,b,a", "x", ":y"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["a", "b"]
