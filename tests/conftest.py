@@ -282,6 +282,31 @@ def remote_dir(test_user: TestUser) -> Iterator[str]:
 
 
 @pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """Umask 022 for the test: downloads keep ``remote mode & 0o777 & ~umask``, and tests
+    that expect modes assume the usual umask, whatever the developer's is."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.fixture
+def root_only_dir(tmp_path) -> str:
+    """A local folder the login user cannot write to (owned by root)."""
+    from transfer_helpers import make_root_only_dir
+
+    return make_root_only_dir(tmp_path)
+
+
+@pytest.fixture
+def unreadable_file(remote_dir: str) -> str:
+    """A remote file the login user cannot read."""
+    from transfer_helpers import make_unreadable_file
+
+    return make_unreadable_file(remote_dir)
+
+
+@pytest.fixture
 def client_factory(sshd: ServerConfig) -> Iterator[Callable[..., object]]:
     """``make(cls, hosts=None, **kwargs)``: a parallel client of class ``cls`` for the
     ``sshd`` hosts (or ``hosts``), logging in as the test user on the servers' port with one

@@ -26,9 +26,7 @@ from transfer_helpers import (  # noqa: E402 - tests/ is on sys.path (conftest)
     give_to,
     leftovers,
     listing,
-    make_root_only_dir,
     make_tree,
-    make_unreadable_file,
     mode_of,
     write_random,
     write_remote,
@@ -46,7 +44,7 @@ from pssh.exceptions import (
     SFTPIOError,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("usual_umask")]
 
 
 # -- fixtures and helpers ---------------------------------------------------------
@@ -72,25 +70,6 @@ def pclient(sshd):
     yield c
     for host_client in c.host_clients.values():
         host_client.disconnect()
-
-
-@pytest.fixture(autouse=True)
-def _usual_umask():
-    """Downloads keep ``remote mode & ~umask``: the modes these tests expect assume the
-    usual umask 022, whatever the developer's is."""
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
-
-
-@pytest.fixture
-def root_only_dir(tmp_path):
-    return make_root_only_dir(tmp_path)
-
-
-@pytest.fixture
-def unreadable_file(remote_dir):
-    return make_unreadable_file(remote_dir)
 
 
 # -- single host: content ---------------------------------------------------------

@@ -20,9 +20,7 @@ from transfer_helpers import (
     give_to,
     leftovers,
     listing,
-    make_root_only_dir,
     make_tree,
-    make_unreadable_file,
     mode_of,
     write_random,
     write_remote,
@@ -30,7 +28,7 @@ from transfer_helpers import (
 
 from pssh.exceptions import SFTPIOError
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("usual_umask")]
 
 PERMISSION_DENIED = "(?i)permission denied"
 NO_SUCH_FILE = "(?i)no such file"
@@ -52,25 +50,6 @@ def pclient(backend, sshd):
     yield c
     for host_client in c.host_clients.values():
         host_client.disconnect()
-
-
-@pytest.fixture(autouse=True)
-def _usual_umask():
-    """Downloads keep ``remote mode & ~umask``: the modes these tests expect assume the
-    usual umask 022, whatever the developer's is."""
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
-
-
-@pytest.fixture
-def root_only_dir(tmp_path):
-    return make_root_only_dir(tmp_path)
-
-
-@pytest.fixture
-def unreadable_file(remote_dir):
-    return make_unreadable_file(remote_dir)
 
 
 # -- single host: content ---------------------------------------------------------
