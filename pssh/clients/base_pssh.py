@@ -28,10 +28,10 @@ from ..output import HostOutput
 from ._completion import Completion
 from ._copy_fanout import CopyFanOut
 from ._host_clients import HostClients
+from ._host_config import check_host_config
 from ._limits import raise_open_files_limit
 from ._parallel_shells import ParallelShells
 from ._rollout import Rollout
-from ._settings import check_host_config
 from ._shell import InteractiveShell
 from ._tasks import Failed, check_per_host, command_task, dedupe_key, format_per_host, run_for_host
 from ._watch import start_watcher

@@ -122,9 +122,7 @@ class Connector:
         with map_proxy_errors(self.host, hop.host, hop.login_port, port=self._login["port"]):
             proxy = self.proxy_client
             if self._proxies is not None:
-                proxy = self.proxy_client = self._proxies.client_for(
-                    route, self._make_proxy_client
-                )
+                proxy = self.proxy_client = self._proxies.client_for(route, self._make_proxy_client)
             elif proxy is None or not proxy.connected:
                 # the proxy's own client, made from its settings (its route
                 # reaches an earlier ProxyJump hop the same way)
