@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import stat
+from collections.abc import Callable
 from typing import Any
 
 import paramiko
@@ -57,21 +58,27 @@ def _raw(path: str) -> bytes:
     return path.encode(REMOTE_ENCODING, "surrogateescape")
 
 
-class SFTPMixin:
-    """``copy_file``, ``copy_remote_file`` and ``mkdir`` over SFTP."""
+class SFTPCopies:
+    """``copy_file``, ``copy_remote_file`` and ``mkdir`` over SFTP: a part of
+    the paramiko :class:`~pssh.clients.miko.single.SSHClient`, which hands out
+    these methods with their signatures and documentation.
 
-    host: str
+    :param host: the host, as named in errors
+    :param transport: the client's live transport (raises
+      :py:class:`pssh.exceptions.SessionError` when disconnected)
+    """
 
-    def transport(self) -> paramiko.Transport:
-        raise NotImplementedError
+    def __init__(self, host: str, transport: Callable[[], paramiko.Transport]) -> None:
+        self.host = host
+        self._transport = transport
 
-    def _make_sftp(self) -> paramiko.SFTPClient:
+    def make_sftp(self) -> paramiko.SFTPClient:
         """A new SFTP session on the host's connection.
 
         :raises: :py:class:`pssh.exceptions.SFTPError` when the server
           refuses SFTP.
         """
-        transport = self.transport()
+        transport = self._transport()
         with map_errors(self.host, "starting SFTP session", sftp=True):
             sftp = paramiko.SFTPClient.from_transport(transport)
             if sftp is None:
@@ -380,9 +387,9 @@ class SFTPMixin:
 class _Session:
     """The SFTP client given by the caller, or a new one closed afterwards."""
 
-    def __init__(self, client: SFTPMixin, sftp: paramiko.SFTPClient | None) -> None:
+    def __init__(self, client: SFTPCopies, sftp: paramiko.SFTPClient | None) -> None:
         self._own = sftp is None
-        self._sftp = client._make_sftp() if sftp is None else sftp
+        self._sftp = client.make_sftp() if sftp is None else sftp
 
     def __enter__(self) -> paramiko.SFTPClient:
         return self._sftp

@@ -35,7 +35,7 @@ from .._lines import codec_name
 from .._route import Via
 from .._settings import HostSettings, ProxyArgs, settings_for
 from .._shell import InteractiveShell
-from ..base_single import BaseSSHClient, Holders
+from ..base_single import BaseSSHClient, Holders, delegate
 from ._connect import Connector
 from ._errors import map_errors
 from ._forward import forward_agent
@@ -47,7 +47,7 @@ from ._options import (
 )
 from ._output import ChannelOutput, Stdin, iter_lines, output_dropped, send_signal
 from ._proxies import SharedProxies
-from ._sftp import SFTPMixin
+from ._sftp import SFTPCopies
 from ._shell import open_shell as _open_shell
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def given(**kwargs: Any) -> HostSettings:
     return HostSettings.given(proxy_inherits_credentials=True, hop_num_retries=1, **kwargs)
 
 
-class SSHClient(SFTPMixin, BaseSSHClient):
+class SSHClient(BaseSSHClient):
     """SSH client based on Paramiko with sane defaults.
 
     Honours ``~/.ssh/config`` and ``/etc/ssh/ssh_config`` host entries for
@@ -264,6 +264,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self.paramiko_kwargs = paramiko_kwargs
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
+        self.sftp_copies = SFTPCopies(self.host, self.transport)
+        """SFTP copies (:class:`pssh.clients.miko._sftp.SFTPCopies`)."""
         login = {
             "username": self.user, "password": self.password, "pkey": self.pkey,
             "port": self.port, "timeout": self.timeout, "allow_agent": self.allow_agent,
@@ -316,6 +318,12 @@ class SSHClient(SFTPMixin, BaseSSHClient):
             self.client.close()
             self.client = None
         self._connector.close()
+
+    # Thin delegations to the SFTP part: same signatures and documentation.
+    _make_sftp = delegate("sftp_copies", SFTPCopies.make_sftp)
+    mkdir = delegate("sftp_copies", SFTPCopies.mkdir)
+    copy_file = delegate("sftp_copies", SFTPCopies.copy_file)
+    copy_remote_file = delegate("sftp_copies", SFTPCopies.copy_remote_file)
 
     def __enter__(self) -> SSHClient:
         return self
