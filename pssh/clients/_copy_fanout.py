@@ -77,19 +77,9 @@ class CopyFanOut:
             greenlets.append(self._spawn(host, i, method, remote, local, recurse, **kwargs))
         return greenlets
 
-    def _spawn(
-        self,
-        host: str,
-        index: int,
-        method: str,
-        source: str,
-        target: str,
-        recurse: bool,
-        **kwargs: Any,
-    ) -> gevent.Greenlet:
-        return self._pool.spawn(
-            run_for_host, host, self._call, host, index, method, source, target, recurse, **kwargs
-        )
+    def _spawn(self, host: str, *call: Any, **kwargs: Any) -> gevent.Greenlet:
+        # ``call``: the index, method, source, target and recurse of :meth:`_call`
+        return self._pool.spawn(run_for_host, host, self._call, host, *call, **kwargs)
 
     def _call(
         self,

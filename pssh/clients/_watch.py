@@ -33,18 +33,6 @@ def set_exit_code(host_out: HostOutput, client_of: ClientOf) -> None:
     host_out.exit_code = client.get_exit_status(host_out.channel)
 
 
-def start_watcher(
-    host_out: HostOutput,
-    client_of: ClientOf,
-    on_line: Callable[[str, str, str], Any] | None,
-    keep_output: bool,
-    on_finished: Callable[[HostOutput], Any] | None,
-) -> None:
-    """Start ``host_out``'s watcher greenlet (``join`` and ``as_completed``
-    wait for it instead of the command)."""
-    host_out._watcher = gevent.spawn(watch, host_out, client_of, on_line, keep_output, on_finished)
-
-
 def watch(
     host_out: HostOutput,
     client_of: ClientOf,
@@ -56,7 +44,9 @@ def watch(
     ``keep_output``), wait for the command's end, then call ``on_finished``.
     A read timeout or a lost connection becomes the output's ``exception``
     (the host has ended as far as the client can tell); an exception raised by
-    a callback is re-raised (``join`` raises it)."""
+    a callback is re-raised (``join`` raises it). Run in the output's own
+    greenlet (its ``_watcher``), which ``join`` and ``as_completed`` wait for
+    instead of the command."""
     if host_out.exception is None and host_out.channel is not None:
         try:
             if on_line is not None:

@@ -34,7 +34,7 @@ from ._parallel_shells import ParallelShells
 from ._rollout import Rollout
 from ._shell import InteractiveShell
 from ._tasks import Failed, check_per_host, command_task, dedupe_key, format_per_host, run_for_host
-from ._watch import start_watcher
+from ._watch import watch
 
 logger = logging.getLogger("pssh.clients")
 host_logger = logging.getLogger("pssh.host_logger")
@@ -188,13 +188,15 @@ class BaseParallelSSHClient:
             for i, host in enumerate(hosts)
         ]  # fmt: skip
         output: dict[str, HostOutput] = {}
-        watch = on_finished is not None or on_line is not None
+        watched = on_finished is not None or on_line is not None
         failure: BaseException | None = None
         for cmd in self.cmds:
             failed = self.get_output(cmd, output, timeout=greenlet_timeout)
-            if watch:
+            if watched:
                 host_out = list(output.values())[-1]
-                start_watcher(host_out, self._client_of, on_line, keep_output, on_finished)
+                host_out._watcher = gevent.spawn(
+                    watch, host_out, self._client_of, on_line, keep_output, on_finished
+                )
             if failed is not None and stop_on_errors:
                 failure = failed
                 break
