@@ -3,14 +3,14 @@
 :class:`BaseParallelSSHClient` is the public face of the parallel clients:
 it runs each operation for every host in a gevent pool (``pool_size`` hosts
 at a time) and hands the work to small parts, one concern each:
-:mod:`~pssh.clients._host_clients` (one single-host client per host, made
-lazily, reused), :mod:`~pssh.clients._tasks` (per-host tasks and
-arguments), :mod:`~pssh.clients._completion` (join, results as hosts finish,
-exit codes, cancelling), :mod:`~pssh.clients._watch` (``on_line`` and
-``on_finished``), :mod:`~pssh.clients._copy_fanout` (copies),
-:mod:`~pssh.clients._rollout` (batches and reruns) and
-:mod:`~pssh.clients._parallel_shells` (interactive shells). A backend
-supplies only :meth:`BaseParallelSSHClient._make_ssh_client`.
+``_host_clients`` (one single-host client per host, made
+lazily, reused), ``_tasks`` (per-host tasks and
+arguments), ``_completion`` (join, results as hosts finish,
+exit codes, cancelling), ``_watch`` (``on_line`` and
+``on_finished``), ``_copy_fanout`` (copies),
+``_rollout`` (batches and reruns) and
+``_parallel_shells`` (interactive shells). A backend
+supplies only ``_make_ssh_client``.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class BaseParallelSSHClient:
         """Per-host settings (1.8.0's dict of ``user``, ``port``, ``password``,
         ``private_key`` by host name, or 2.x's list of
         :class:`pssh.config.HostConfig` by position): merged into each host's
-        settings by :func:`pssh.clients._settings.settings_for`."""
+        settings by ``settings_for`` (``pssh.clients._settings``)."""
         self.retry_delay = retry_delay
         self.host_clients: dict[Any, Any] = {}
         self.cmds: list[gevent.Greenlet] | None = None
@@ -226,7 +226,9 @@ class BaseParallelSSHClient:
         :type output: dict
         :param timeout: Seconds to wait for the command to start (raises
           :py:class:`gevent.Timeout`).
-        :rtype: None (the host's exception, if it failed, is in its output)
+        :returns: the host's exception if it failed (it is also put in its
+          output), else ``None``.
+        :rtype: :py:class:`BaseException` or ``None``
         """
         result = cmd.get(timeout=timeout)
         if isinstance(result, Failed):
@@ -321,7 +323,7 @@ class BaseParallelSSHClient:
         """Check if commands have finished without blocking
 
         :param output: As returned by
-          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+          :py:meth:`get_output`
         :rtype: bool
         """
         return self._completion.finished(output)
@@ -330,7 +332,7 @@ class BaseParallelSSHClient:
         """Get exit code from host output *if available*.
 
         :param host_output: Per host output as returned by
-          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+          :py:meth:`get_output`
         :rtype: int or None if exit code not ready (or ``host_output`` is
           not a :py:class:`pssh.output.HostOutput`)
         """
@@ -341,7 +343,7 @@ class BaseParallelSSHClient:
         Output parameter is modified in-place.
 
         :param output: As returned by
-          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+          :py:meth:`get_output`
         :rtype: None
         """
         for host_out in output.values():
@@ -366,7 +368,8 @@ class BaseParallelSSHClient:
         :param host_out: Host output
         :type host_out: :py:class:`pssh.output.HostOutput`
         :param client: (Optional) SSH client
-        :type client: :py:class:`pssh.ssh2_client.SSHClient`
+        :type client: :py:class:`pssh.clients.native.single.SSHClient` or
+          :py:class:`pssh.clients.miko.single.SSHClient`
         :param channel: (Optional) SSH channel
         :type channel: :py:class:`ssh2.channel.Channel`
         :param timeout: (Optional) Timeout setting of the new generators:
@@ -454,7 +457,7 @@ class BaseParallelSSHClient:
         the resulting filename will be ``myfile_myhost`` for the file from host
         ``myhost``.
 
-        This function, like :py:func:`ParallelSSHClient.copy_file`, returns a
+        This function, like :py:meth:`copy_file`, returns a
         list of greenlets which can be `join`-ed on to wait for completion.
 
         :py:func:`gevent.joinall` function may be used to join on all greenlets

@@ -4,7 +4,7 @@ paramiko does blocking network I/O only; importing :mod:`pssh.clients.miko`
 monkey patches the standard library with gevent so that its blocking calls
 yield to the event loop, and many clients run concurrently in one thread.
 
-The TCP connection is opened by :func:`pssh.clients._sock.open_socket` (or,
+The TCP connection is opened by ``open_socket`` (``pssh.clients._sock``) (or,
 through a proxy host, is a ``direct-tcpip`` channel of a connection to the
 proxy) and handed to :meth:`paramiko.client.SSHClient.connect` as ``sock``.
 """
@@ -234,7 +234,7 @@ class SSHClient(BaseSSHClient):
         ))  # fmt: skip
         check_paramiko_kwargs(paramiko_kwargs)
         self.settings = settings
-        """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
+        """The host's settings (``HostSettings``, ``pssh.clients._settings``), route included."""
         cfg = settings.resolved
         route = settings.route
         # the proxy_host, or the last ProxyJump hop (reached through the others)
@@ -252,9 +252,9 @@ class SSHClient(BaseSSHClient):
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
-        """The host's OpenSSH configuration (:class:`pssh._ssh_config.HostConfig`)."""
+        """The host's OpenSSH configuration (``HostConfig`` of ``pssh._ssh_config``; not :class:`pssh.config.HostConfig`)."""
         self.host_keys = settings.host_key_checker()
-        """How the host's key is verified (:class:`pssh.clients._host_keys.HostKeyChecker`)."""
+        """How the host's key is verified (``HostKeyChecker``, ``pssh.clients._host_keys``)."""
         self.agent = settings.agent
         self.proxy_port = proxy.login_port if proxy is not None else proxy_port
         self.proxy_user = proxy.user if proxy is not None else proxy_user
@@ -265,7 +265,7 @@ class SSHClient(BaseSSHClient):
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
         self.sftp_copies = SFTPCopies(self.host, self.transport)
-        """SFTP copies (:class:`pssh.clients.miko._sftp.SFTPCopies`)."""
+        """SFTP copies (``SFTPCopies``, ``pssh.clients.miko._sftp``)."""
         login = {
             "username": self.user, "password": self.password, "pkey": self.pkey,
             "port": self.port, "timeout": self.timeout, "allow_agent": self.allow_agent,
@@ -400,9 +400,9 @@ class SSHClient(BaseSSHClient):
         :param max_line_length: (Optional, keyword only) Longest line, in
           characters, handed out whole; a longer line comes as several lines
           of this length, so that output without newlines cannot fill memory.
-          Defaults to :data:`pssh.clients._lines.MAX_LINE_LENGTH` (64 MiB).
+          Defaults to ``pssh.clients._lines.MAX_LINE_LENGTH`` (64 MiB).
         :type max_line_length: int
-        :rtype: (channel, host, stdout, stderr, stdin) tuple.
+        :rtype: tuple ``(channel, host, stdout, stderr, stdin)``
 
         The channel is closed when the command has ended, read or not; once
         ``stdout`` or ``stderr`` has been read to its end, the exit code is

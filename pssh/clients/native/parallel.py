@@ -43,7 +43,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
       authentication is not retried.
     :type num_retries: int
     :param retry_delay: Number of seconds to wait between retries. Defaults
-      to :py:class:`pssh.constants.RETRY_DELAY`
+      to :py:data:`pssh.constants.RETRY_DELAY`
     :type retry_delay: int
     :param timeout: (Optional) SSH session timeout setting in seconds. This
       controls timeout setting of socket operations used for SSH sessions.
@@ -76,7 +76,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
       authentication with ``proxy_host`` (or its contents, or a paramiko key
       object). Defaults to available keys from SSHAgent and user's SSH
       identities.
-    :type proxy_pkey: Private key file path to use.
+    :type proxy_pkey: str, bytes or :py:class:`paramiko.pkey.PKey`
     :param forward_ssh_agent: (Optional) Ask for SSH agent forwarding -
       equivalent to `ssh -A` from the `ssh` command line utility.
       Defaults to ``False`` (parallel-ssh 1.8.0: ``True``): a forwarded agent
@@ -293,7 +293,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :param max_line_length: (Optional, keyword only) Longest output line,
           in characters, handed out whole; a longer one comes as several
           lines of this length. Defaults to 64 MiB
-          (:data:`pssh.clients._lines.MAX_LINE_LENGTH`).
+          (``pssh.clients._lines.MAX_LINE_LENGTH``).
         :type max_line_length: int
         :param read_timeout: (Optional, keyword only) The 2.x name of
           ``timeout``: seconds without output after which reading stdout or
@@ -311,7 +311,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
           client's greenlets while the caller waits (``join``,
           ``as_completed``, or any other gevent wait); ``join`` returns after
           the last one and re-raises an exception a callback raised.
-        :type on_finished: callable
+        :type on_finished: :py:class:`~collections.abc.Callable`
         :param on_line: (Optional, keyword only) When given, the client reads
           every host's output itself and calls ``on_line(host, stream, line)``
           (``stream`` is ``'stdout'`` or ``'stderr'``) for each line as it
@@ -320,7 +320,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
           ``stderr`` of the output are empty afterwards, unless
           ``keep_output=True``. A read timeout (``read_timeout``) or lost
           connection while reading becomes the host output's ``exception``.
-        :type on_line: callable
+        :type on_line: :py:class:`~collections.abc.Callable`
         :param keep_output: (Optional, keyword only) With ``on_line``, also
           keep every line so that ``stdout``/``stderr`` can be read once the
           command has finished (memory grows with the output). Defaults to
@@ -328,7 +328,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :type keep_output: bool
         :rtype: Dictionary with host as key and
           :py:class:`pssh.output.HostOutput` as value as per
-          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output` (a list with ``return_list``)
+          :py:meth:`get_output` (a list with ``return_list``)
 
         :raises: :py:class:`pssh.exceptions.AuthenticationException` on
           authentication error
@@ -409,7 +409,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
 
         :param output: Output of commands to join on
         :type output: dict as returned by
-          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+          :py:meth:`get_output`
         :param consume_output: Whether or not join should consume output
           buffers. Output buffers will be empty after ``join`` if set
           to ``True``. Must be set to ``True`` to allow host logger to log
@@ -451,7 +451,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         the resulting filename will be ``myfile_myhost`` for the file from host
         ``myhost``.
 
-        This function, like :py:func:`ParallelSSHClient.copy_file`, returns a
+        This function, like :py:meth:`copy_file`, returns a
         list of greenlets which can be `join`-ed on to wait for completion.
 
         :py:func:`gevent.joinall` function may be used to join on all greenlets
@@ -492,7 +492,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
           local_file and recurse is not set
         :raises: :py:class:`pssh.exceptions.HostArgumentException` on number of
           per-host copy arguments not equal to number of hosts
-        :raises: :py:class:`pss.exceptions.SFTPError` on SFTP initialisation
+        :raises: :py:class:`pssh.exceptions.SFTPError` on SFTP initialisation
           errors
         :raises: :py:class:`pssh.exceptions.SFTPIOError` on I/O errors reading
           from SFTP

@@ -1,17 +1,14 @@
 """ssh2-python (libssh2) based non-blocking single host client.
 
 Every libssh2 call runs in non-blocking mode and waits through
-:mod:`pssh.clients.native._eagain`, so one gevent hub drives any number of
+``pssh.clients.native._eagain``, so one gevent hub drives any number of
 clients: handshakes, authentications and reads of many hosts overlap.
 
 :class:`SSHClient` connects (socket, route, handshake, host key check) and is
 composed of parts that each get the live connection
-(:class:`~pssh.clients.native._connection.Connection`, described by the
-``typing.Protocol`` :class:`~pssh.clients.native._connection.SSHConnection`):
-:class:`~pssh.clients.native._auth.Authenticator` (made per connection),
-:class:`~pssh.clients.native._commands.Commands`,
-:class:`~pssh.clients.native._transfer.SFTPTransfers` and
-:class:`~pssh.clients.native._scp.SCPTransfers`. Its documented methods are
+(``Connection``, described by the ``typing.Protocol`` ``SSHConnection``):
+``Authenticator`` (made per connection), ``Commands``, ``SFTPTransfers`` and
+``SCPTransfers`` (their modules are listed in :mod:`pssh.clients.native`). Its documented methods are
 thin delegations to them, with their signatures and documentation; no part
 uses another's private methods (``tests/unit/test_composition.py``).
 """
@@ -89,7 +86,7 @@ class SSHClient(BaseSSHClient):
       authentication is not retried (a retry only costs time and lockouts).
     :type num_retries: int
     :param retry_delay: Number of seconds to wait between retries. Defaults
-      to :py:class:`pssh.constants.RETRY_DELAY`
+      to :py:data:`pssh.constants.RETRY_DELAY`
     :type retry_delay: int
     :param timeout: SSH session timeout setting in seconds. This controls
       timeout setting of authenticated SSH sessions: connecting, the
@@ -183,7 +180,7 @@ class SSHClient(BaseSSHClient):
             keepalive_seconds=keepalive_seconds, keepalive_default=KEEPALIVE_DEFAULT,
         ))  # fmt: skip
         self.settings = settings
-        """The host's settings (:class:`pssh.clients._settings.HostSettings`), route included."""
+        """The host's settings (``HostSettings``, ``pssh.clients._settings``), route included."""
         cfg = settings.resolved
         route = settings.route
         super().__init__(
@@ -198,9 +195,9 @@ class SSHClient(BaseSSHClient):
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
-        """The host's OpenSSH configuration (:class:`pssh._ssh_config.HostConfig`)."""
+        """The host's OpenSSH configuration (``HostConfig`` of ``pssh._ssh_config``; not :class:`pssh.config.HostConfig`)."""
         self.host_keys = settings.host_key_checker()
-        """How the host's key is verified (:class:`pssh.clients._host_keys.HostKeyChecker`)."""
+        """How the host's key is verified (``HostKeyChecker``, ``pssh.clients._host_keys``)."""
         self._keepalive: Any = None
         # the proxy and ProxyJump connections: a parallel client's (shared), else our own
         self._router = _router if _router is not None else Router(SSHClient)
@@ -335,13 +332,13 @@ class SSHClient(BaseSSHClient):
 
     # Made at the first connection (see _connected), kept across reconnects.
     connection: Connection | None = None
-    """The live connection (:class:`pssh.clients.native._connection.Connection`), or ``None``."""
+    """The live connection (``Connection``, ``pssh.clients.native._connection``), or ``None``."""
     commands: Commands
-    """Commands and their output (:class:`pssh.clients.native._commands.Commands`)."""
+    """Commands and their output (``Commands``, ``pssh.clients.native._commands``)."""
     sftp_transfers: SFTPTransfers
-    """SFTP copies (:class:`pssh.clients.native._transfer.SFTPTransfers`)."""
+    """SFTP copies (``SFTPTransfers``, ``pssh.clients.native._transfer``)."""
     scp_transfers: SCPTransfers
-    """SCP copies (:class:`pssh.clients.native._scp.SCPTransfers`)."""
+    """SCP copies (``SCPTransfers``, ``pssh.clients.native._scp``)."""
 
     def _connected(self) -> None:
         # A new session and socket, about to handshake: hand them to every part.
