@@ -252,7 +252,8 @@ class SSHClient(BaseSSHClient):
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
-        """The host's OpenSSH configuration (``HostConfig`` of ``pssh._ssh_config``; not :class:`pssh.config.HostConfig`)."""
+        """The host's OpenSSH configuration (``HostConfig`` of ``pssh._ssh_config``,
+        not :class:`pssh.config.HostConfig`)."""
         self.host_keys = settings.host_key_checker()
         """How the host's key is verified (``HostKeyChecker``, ``pssh.clients._host_keys``)."""
         self.agent = settings.agent

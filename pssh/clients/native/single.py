@@ -8,8 +8,9 @@ clients: handshakes, authentications and reads of many hosts overlap.
 composed of parts that each get the live connection
 (``Connection``, described by the ``typing.Protocol`` ``SSHConnection``):
 ``Authenticator`` (made per connection), ``Commands``, ``SFTPTransfers`` and
-``SCPTransfers`` (their modules are listed in :mod:`pssh.clients.native`). Its documented methods are
-thin delegations to them, with their signatures and documentation; no part
+``SCPTransfers`` (their modules are listed in :mod:`pssh.clients.native`).
+Its documented methods are thin delegations to them, with their signatures
+and documentation; no part
 uses another's private methods (``tests/unit/test_composition.py``).
 """
 
@@ -195,7 +196,8 @@ class SSHClient(BaseSSHClient):
         self.hostname = cfg.hostname
         """Address connected to (``HostName`` from the OpenSSH config, or ``host``)."""
         self.ssh_host_config = cfg
-        """The host's OpenSSH configuration (``HostConfig`` of ``pssh._ssh_config``; not :class:`pssh.config.HostConfig`)."""
+        """The host's OpenSSH configuration (``HostConfig`` of ``pssh._ssh_config``,
+        not :class:`pssh.config.HostConfig`)."""
         self.host_keys = settings.host_key_checker()
         """How the host's key is verified (``HostKeyChecker``, ``pssh.clients._host_keys``)."""
         self._keepalive: Any = None
