@@ -80,7 +80,7 @@ class BaseParallelSSHClient:
         self.cmds: list[gevent.Greenlet] | None = None
         self._last_output: Any = None
         self._clients = HostClients(
-            self.host_clients, self._make_ssh_client, self._client_alive,
+            self.host_clients, self._new_client, lambda client: self._client_alive(client),
             lambda: isinstance(self.host_config, (list, tuple)),
         )  # fmt: skip
         self._completion = Completion(self._client_of, lambda: self._last_output)
@@ -127,6 +127,13 @@ class BaseParallelSSHClient:
 
     def _client_alive(self, client: Any) -> bool:
         return True
+
+    def _new_client(self, host: str, index: int | None) -> Any:
+        # looked up on each call: a subclass (or a test) may replace _make_ssh_client,
+        # and one taking only the host (1.8.0's) is called so
+        if index is None:
+            return self._make_ssh_client(host)
+        return self._make_ssh_client(host, index)
 
     def _make_ssh_client(self, host: str, index: int | None = None) -> Any:
         raise NotImplementedError
