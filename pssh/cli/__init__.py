@@ -279,8 +279,8 @@ def _execute(
     client = make_client(specs, opts, args.par)
     runner = Runner(
         client, specs, display, console, timeout=args.timeout,
-        cancel_on_timeout=getattr(args, "cancel_on_timeout", False), use_pty=getattr(args, "pty", False),
-        verbose=args.verbose,
+        cancel_on_timeout=getattr(args, "cancel_on_timeout", False),
+        use_pty=getattr(args, "pty", False), verbose=args.verbose,
     )  # fmt: skip
     runner.run(job, args.batches, args.max_failures)
     return _finish(console, runner.results, args, runner.interrupted, runner.stopped)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
 import gevent
 
 from ..summary import exception_cause

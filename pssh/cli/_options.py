@@ -300,8 +300,9 @@ def run_parser() -> argparse.ArgumentParser:
                      help="lines without their 'host: ' prefix, blocks without their "
                           "header (clush -N)")  # fmt: skip
     out.add_argument("-S", "--largest-exit", action="store_true",
-                     help="exit with the largest exit code of the remote commands (a host "
-                          "that ran none counts as 255, as ssh's own failures) (clush -S)")  # fmt: skip
+                     help="exit with the largest exit code of the remote commands (a "
+                          "host that ran none counts as 255, as ssh's own failures) "
+                          "(clush -S)")  # fmt: skip
     _add_reporting(out)
     _add_misc(parser)
     parser.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
