@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -36,7 +38,10 @@ def test_refused_port(sshd: ServerConfig) -> None:
         rf"pssh: {UNREACHABLE}: unreachable: .*{re.escape(UNREACHABLE)}.*{sshd.port}.*", lines[0]
     ), lines[0]
     assert "refused" in lines[0].lower()
-    assert lines[1:] == ["pssh: 2 hosts: 1 ok, 1 failed (1 unreachable)", f"  unreachable: {UNREACHABLE}"]
+    assert lines[1:] == [
+        "pssh: 2 hosts: 1 ok, 1 failed (1 unreachable)",
+        f"  unreachable: {UNREACHABLE}",
+    ]
     # in option terms: how many attempts, not the library's num_retries
     assert "num_retries" not in res.stderr and "(attempt 1 of 1)" in lines[0]
 
@@ -164,3 +169,43 @@ def test_verbose_shows_the_log_and_the_traceback(sshd: ServerConfig) -> None:
     assert f"pssh: {UNREACHABLE}: Traceback (most recent call last):" in res.stderr
     quiet = pssh("-H", f"{sshd.host} {UNREACHABLE}", *login(sshd), "--", "true")
     assert "[pssh" not in quiet.stderr and "Traceback" not in quiet.stderr
+
+
+def test_host_that_never_answers(sshd: ServerConfig) -> None:
+    """A host that accepts the connection and then says nothing: reported unreachable
+    after --connect-timeout, while the others run; no hang, no traceback."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.60", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def hold() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    silent = f"127.0.0.60:{listener.getsockname()[1]}"
+    try:
+        res = pssh("--connect-timeout", "2", "-H", f"{silent} {sshd.host}", *login(sshd),
+                   "--", "echo hi")  # fmt: skip
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+    assert res.returncode == 2
+    assert res.stdout == f"{sshd.host}: hi\n"
+    lines = err_lines(res.stderr)
+    assert len(lines) == 3, lines
+    assert lines[0].startswith(f"pssh: {silent}: unreachable: "), lines[0]
+    assert lines[1:] == [
+        "pssh: 2 hosts: 1 ok, 1 failed (1 unreachable)",
+        f"  unreachable: {silent}",
+    ]
