@@ -74,6 +74,7 @@ class Runner:
         self.stopped: tuple[int, int] | None = None
         self.interrupted = False
         self._ending: dict[str, float] = {}  # host -> when its end was seen during a cancel
+        self._write_errors: dict[str, OSError] = {}  # host -> why its output was not written
 
     # -- driving ------------------------------------------------------------------
 
@@ -125,7 +126,12 @@ class Runner:
         kind = "out" if stream == "stdout" else "err"
         if self.display.wants_buffers:
             (result.stdout if kind == "out" else result.stderr).append(line)
-        self.display.line(result, kind, line)
+        try:
+            self.display.line(result, kind, line)
+        except OSError as exc:  # an --outdir/--errdir file: said once, and the host fails
+            if host not in self._write_errors:
+                self._write_errors[host] = exc
+                self.console.message(f"{result.label}: cannot write output: {exc}")
 
     def on_finished(self, host_out: Any) -> None:
         """``run_command(on_finished=...)``: the host's command has ended (or failed)."""
@@ -145,6 +151,8 @@ class Runner:
             result.exit_code = host_out.exit_code
             if host_out.exit_code != 0:
                 result.fail("exit")
+        if result.cause is None and host_out.host in self._write_errors:
+            result.fail("error", self._write_errors[host_out.host])  # its output was lost
         self.report(result)
 
     def report(self, result: HostResult) -> None:
@@ -154,7 +162,8 @@ class Runner:
         try:
             self.display.host_done(result)
         except OSError as exc:  # e.g. an --outdir file could not be written
-            self.console.message(f"{result.label}: cannot write output: {exc}")
+            if result.spec.host not in self._write_errors:
+                self.console.message(f"{result.label}: cannot write output: {exc}")
         error = result.error
         if self.verbose and error is not None and error.__traceback__ is not None:
             lines = traceback.format_exception(type(error), error, error.__traceback__)

@@ -198,3 +198,15 @@ def test_batches_with_cancel_on_timeout(sshd: ServerConfig, remote_dir: str) -> 
     )
     assert "pssh: 127.0.0.2: timed out: still running after 1s; sent SIGTERM" in res.stderr
     assert not os.path.exists(flag)
+
+
+def test_outdir_file_that_cannot_be_written(sshd: ServerConfig, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    outdir = tmp_path / "out"
+    (outdir / "127.0.0.2").mkdir(parents=True)  # where the host's file should go
+    res = pssh("-P", "-o", str(outdir), "-H", "127.0.0.[2-3]", *login(sshd), "--", "echo hi")
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr
+    assert sorted(res.stdout.splitlines()) == ["127.0.0.2: hi", "127.0.0.3: hi"]
+    assert res.stderr.count("pssh: 127.0.0.2: cannot write output: ") == 1, res.stderr
+    assert summary(res.stderr) == "2 hosts: 1 ok, 1 failed (1 error)"
+    assert (outdir / "127.0.0.3").read_text() == "hi\n"
