@@ -209,3 +209,26 @@ def test_host_that_never_answers(sshd: ServerConfig) -> None:
         "pssh: 2 hosts: 1 ok, 1 failed (1 unreachable)",
         f"  unreachable: {silent}",
     ]
+
+
+def test_copy_still_going_at_the_timeout_is_stopped(
+    sshd: ServerConfig, remote_dir: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A download of a FIFO nobody writes never ends: -t stops it."""
+    fifo = os.path.join(remote_dir, "never")
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o666)
+    try:
+        res = pssh("copy", "-t", "1", "-H", sshd.host, *login(sshd), f":{fifo}",
+                   str(tmp_path / "down"))  # fmt: skip
+    finally:
+        try:  # let the blocked sftp-server go: it gets end of file
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+    assert res.returncode == 1
+    assert err_lines(res.stderr) == [
+        f"pssh: {sshd.host}: timed out: still running after 1s; the copy was stopped",
+        "pssh: 1 host: 0 ok, 1 failed (1 timed out)",
+        f"  timed out: {sshd.host}",
+    ]
