@@ -213,9 +213,13 @@ def _add_common_run(group: argparse._ArgumentGroup, what: str) -> None:
     group.add_argument("-p", "--par", "-f", "--fanout", dest="par", type=_positive, default=32,
                        metavar="N", help="connect to N hosts at a time (default 32; -f is "
                        "clush's spelling)")  # fmt: skip
+    limit = (
+        "give up on the commands still running SECS after all have started"
+        if what == "command"
+        else "stop the copies still going SECS after they started (connecting included)"
+    )
     group.add_argument("-t", "--timeout", "-u", dest="timeout", type=_timeout, metavar="SECS",
-                       help=f"give up on the {what}s still running SECS after all have "
-                       "started (0 or default: no limit; -u is clush's spelling)")  # fmt: skip
+                       help=f"{limit} (0 or default: no limit; -u: clush's spelling)")  # fmt: skip
 
     group.add_argument("--batches", type=_batches, metavar="SIZES",
                        help="roll out in batches: cumulative host counts or percentages of "
