@@ -196,7 +196,8 @@ def connect_options(args: argparse.Namespace, console: Console) -> ConnectOption
         allow_agent=not args.no_agent, forward_agent=forward_agent,
         connect_timeout=args.connect_timeout,
         attempts=1 + args.retries, proxy=proxy, host_key_policy=args.host_key_policy,
-        known_hosts=args.known_hosts, keepalive=args.keepalive, compress=args.compress,
+        known_hosts=args.known_hosts and os.path.expanduser(args.known_hosts),
+        keepalive=args.keepalive, compress=args.compress,
     )  # fmt: skip
 
 
