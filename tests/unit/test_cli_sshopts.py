@@ -78,7 +78,12 @@ def test_apply_ssh_options_dedicated_options_and_first_value_win() -> None:
     args.ssh_options.append("IdentityFile=ignored")
     apply_ssh_options(args)
     assert (args.user, args.port, args.key) == ("first", 2200, "given")
-    assert (args.connect_timeout, args.retries, args.keepalive, args.compress) == (10.0, 0, None, False)
+    assert (args.connect_timeout, args.retries, args.keepalive, args.compress) == (
+        10.0,
+        0,
+        None,
+        False,
+    )
 
 
 def test_cli_words() -> None:
@@ -118,8 +123,7 @@ def test_verbose_log_lines_go_through_the_console() -> None:
         library.setLevel(level)
         show_library_log(console, 0)
     assert err.getvalue() == (
-        "pssh: [pssh.clients] info: connected to h1\n"
-        "pssh: warning: --host-key-policy off used\n"
+        "pssh: [pssh.clients] info: connected to h1\npssh: warning: --host-key-policy off used\n"
     )
 
 
