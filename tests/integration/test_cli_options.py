@@ -210,3 +210,13 @@ def test_outdir_file_that_cannot_be_written(sshd: ServerConfig, tmp_path) -> Non
     assert res.stderr.count("pssh: 127.0.0.2: cannot write output: ") == 1, res.stderr
     assert summary(res.stderr) == "2 hosts: 1 ok, 1 failed (1 error)"
     assert (outdir / "127.0.0.3").read_text() == "hi\n"
+
+
+def test_send_input_in_every_batch(sshd: ServerConfig) -> None:
+    res = pssh("-I", "--batches", "1,100%", "-H", "127.0.0.[2-3]", *login(sshd), "--",
+               "tr a-z A-Z", input="hello\n")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == ["127.0.0.2: HELLO", "127.0.0.3: HELLO"]  # batch order
+    # without -I a command reading its input ends at once in every batch too
+    res = pssh("--batches", "1,100%", "-H", "127.0.0.[2-3]", *login(sshd), "--", "cat; echo end")
+    assert res.stdout.splitlines() == ["127.0.0.2: end", "127.0.0.3: end"], res.stderr
