@@ -28,7 +28,7 @@ from _table import Row, at_once, environment, format_table, row, share_note
 
 SCRIPT = os.path.abspath(__file__)
 DEFAULT_CASES = ("connect10", "connect100", "connect300", "stream4", "copy4", "hosts1000", "miko")
-EXTRA_CASES = ("pool", "agent", "proxy")
+EXTRA_CASES = ("pool", "agent", "proxy", "cli")
 SIZES = {
     "full": {
         "connect10": 10,
@@ -330,6 +330,12 @@ class Bench:
                 note=f"{ours['ok']}/{n} ok",
             )
         ]
+
+    def cli(self) -> list[Row]:
+        import cli_bench  # the command line tool's start-up (bench/cli_bench.py)
+
+        found, self.raw["cli_bench"] = cli_bench.rows(self.servers)
+        return found
 
     def proxy(self) -> list[Row]:
         import proxy_bench

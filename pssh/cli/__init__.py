@@ -1,7 +1,9 @@
 # pssh.cli: the ``pssh`` command, a front end on the library.
-# _hosts (specs, ranges, folding) and _summary (results, causes, exit status) are pure logic;
-# _console (colour, progress line) -> _output (display modes) -> _engine (per-host jobs on
-# ParallelSSHClient) -> _copy (the copy sub-command) -> _options (argparse) -> main() here.
+# _hosts (specs, ranges, folding), _summary (results, causes, exit status), _sshopts (-O, -x,
+# -X) and _wording (messages in option terms) are pure logic; _console (colour, progress
+# line) -> _output (display modes) -> _client (the one ParallelSSHClient) -> _engine (runs,
+# batches, timeouts) -> _copy (the copy sub-command); _options (argparse); _logs (-v);
+# main() here.
 """The ``pssh`` command: run a command, or copy files, on many hosts at once.
 
 ``pssh [options] COMMAND`` and ``pssh copy [options] SRC DEST``; ``python -m
@@ -12,15 +14,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import os
 import sys
 from typing import TYPE_CHECKING
 
-from .._batches import budget_spent, plan_batches
 from ..hostlist import expand as expand_hosts
 from ._hosts import HostSpec, HostSpecError, parse_spec, parse_specs, read_hosts_file
 from ._options import UsageError, parse_copy, parse_run
+from ._sshopts import SSHOptionError, apply_ssh_options
 from ._summary import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -32,8 +33,9 @@ from ._summary import (
 )
 
 if TYPE_CHECKING:
+    from ._client import ConnectOptions
     from ._console import Console
-    from ._engine import Body, ConnectOptions, Runner
+    from ._engine import Job
 
 # The console, the engine (gevent, the clients) and the displays are imported
 # when a run starts, not for ``--help``, ``--version`` or a usage error: they
@@ -51,19 +53,19 @@ def main(argv: list[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv and argv[0] == "copy":
+        copying = bool(argv) and argv[0] == "copy"
+        if copying:
             args = parse_copy(argv[1:])
-            if args.list_hosts:
-                return _list_hosts(args)
-            _tolerant_output()
-            return _copy(args)
-        if argv and argv[0] == "run":
-            argv = argv[1:]
-        args = parse_run(argv)
+        else:
+            args = parse_run(argv[1:] if argv and argv[0] == "run" else argv)
+        try:
+            apply_ssh_options(args)
+        except SSHOptionError as exc:
+            raise UsageError(str(exc)) from None
         if args.list_hosts:
             return _list_hosts(args)
         _tolerant_output()
-        return _run(args)
+        return _copy(args) if copying else _run(args)
     except NothingToRerun:
         sys.stderr.write("pssh: --rerun-failed: no failed hosts listed; nothing to run\n")
         return EXIT_OK
@@ -120,14 +122,25 @@ def collect_hosts(args: argparse.Namespace) -> list[HostSpec]:
             except OSError as exc:
                 raise UsageError(f"cannot read hosts file {path}: {exc.strerror or exc}") from None
         specs = parse_specs(texts)
+        excluded: set[str] = set()
+        for value in args.exclude:
+            excluded.update(expand_hosts(value))
     except HostSpecError as exc:
         raise UsageError(str(exc)) from None
+    if excluded:  # a name leaves out the host under any user or port; a full spec just itself
+        specs = [s for s in specs if s.host not in excluded and s.label not in excluded]
     if not specs:
         if args.rerun_failed is not None:
             raise NothingToRerun
         if args.host_args or args.hosts_files:
             raise UsageError("the hosts given name no host")
         raise UsageError('no hosts: give -H "HOST ..." or -h HOSTSFILE (see pssh --help)')
+    from ._client import SameHostTwice, check_distinct
+
+    try:
+        check_distinct(specs)
+    except SameHostTwice as exc:
+        raise UsageError(str(exc)) from None
     return specs
 
 
@@ -156,40 +169,12 @@ def read_password(askpass: bool) -> str | None:
     return getpass.getpass("Password: ")  # reads /dev/tty with echo off
 
 
-class _ConsoleWarnings(logging.Handler):
-    """Shows the library's warnings (an ssh_config option pssh cannot carry
-    out, agent forwarding that cannot be given...) as ``pssh: warning:``
-    lines: they concern what the user asked for, and the library otherwise
-    logs nowhere."""
-
-    def __init__(self, console: Console) -> None:
-        super().__init__(logging.WARNING)
-        self.console = console
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.console.message(f"warning: {record.getMessage()}")
-        except Exception:  # never let a log line end the run
-            self.handleError(record)
-
-
-def _show_library_warnings(console: Console) -> None:
-    from ._quiet import quiet_host_failures
-
-    quiet_host_failures()  # each failed host gets one error line, not a traceback too
-    library = logging.getLogger("pssh")
-    for handler in list(library.handlers):
-        if isinstance(handler, _ConsoleWarnings):
-            library.removeHandler(handler)  # main() called again in one process
-    library.addHandler(_ConsoleWarnings(console))
-
-
 def connect_options(args: argparse.Namespace, console: Console) -> ConnectOptions:
     """:class:`ConnectOptions` from the parsed arguments.
 
     :raises: :class:`UsageError`
     """
-    from ._engine import ConnectOptions, client_supports, load_paramiko_client
+    from ._client import ConnectOptions, load_paramiko_client
 
     pkey = None
     if args.key:
@@ -202,9 +187,6 @@ def connect_options(args: argparse.Namespace, console: Console) -> ConnectOption
             proxy = parse_spec(args.proxy)
         except HostSpecError as exc:
             raise UsageError(f"--proxy: {exc}") from None
-    for flag, name in (("--host-key-policy", "host_key_policy"), ("--known-hosts", "known_hosts")):
-        if getattr(args, name) is not None and not client_supports(name):
-            console.message(f"warning: {flag} is not supported by this pssh library; ignored")
     forward_agent = getattr(args, "forward_agent", False)  # pssh copy has no --forward-agent
     if forward_agent:
         load_paramiko_client()
@@ -214,7 +196,8 @@ def connect_options(args: argparse.Namespace, console: Console) -> ConnectOption
         allow_agent=not args.no_agent, forward_agent=forward_agent,
         connect_timeout=args.connect_timeout,
         attempts=1 + args.retries, proxy=proxy, host_key_policy=args.host_key_policy,
-        known_hosts=args.known_hosts,
+        known_hosts=args.known_hosts and os.path.expanduser(args.known_hosts),
+        keepalive=args.keepalive, compress=args.compress,
     )  # fmt: skip
 
 
@@ -239,31 +222,25 @@ def _make_dirs(*paths: str | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ._console import Console
-    from ._engine import Runner, run_command_body
-    from ._output import make_display
+    from ._engine import command_job
 
     if args.send_input and "-" in args.hosts_files:
         raise UsageError("-I and -h - both want standard input")
+    if args.cancel_on_timeout and args.timeout is None:
+        raise UsageError("--cancel-on-timeout needs -t SECS")
     specs = collect_hosts(args)
     _check_writable(args.failed_hosts)
-    console = Console(args.color, progress=not args.no_progress)
-    _show_library_warnings(console)
+    console = _make_console(args)
     opts = connect_options(args, console)
     _make_dirs(args.outdir, args.errdir)
     stdin_data = sys.stdin.buffer.read() if args.send_input else None
     mode = args.mode or ("status" if (args.outdir or args.errdir) else "live")
-    display = make_display(console, mode, args.outdir, args.errdir)
-    runner = Runner(opts, display, console, par=args.par, timeout=args.timeout)
-    body = run_command_body(runner, " ".join(args.command), args.pty, stdin_data)
-    return _execute(runner, specs, body, args)
+    job = command_job(" ".join(args.command), stdin_data)
+    return _execute(args, specs, opts, console, mode, job)
 
 
 def _copy(args: argparse.Namespace) -> int:
-    from ._console import Console
-    from ._copy import CopyUsageError, copy_body, plan_copy
-    from ._engine import Runner
-    from ._output import make_display
+    from ._copy import CopyUsageError, copy_job, plan_copy
 
     try:
         plan = plan_copy(args.src, args.dest, args.recursive)
@@ -271,55 +248,43 @@ def _copy(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     specs = collect_hosts(args)
     _check_writable(args.failed_hosts)
-    console = Console(args.color, progress=not args.no_progress)
-    _show_library_warnings(console)
+    console = _make_console(args)
     opts = connect_options(args, console)
     if plan.direction == "down":
         _make_dirs(plan.local)
-    display = make_display(console, args.mode or "live")
-    runner = Runner(opts, display, console, par=args.par, timeout=args.timeout)
-    return _execute(runner, specs, copy_body(runner, plan), args)
+    args.outdir = args.errdir = None
+    return _execute(args, specs, opts, console, args.mode or "live", copy_job(plan))
 
 
-def _execute(runner: Runner, specs: list[HostSpec], body: Body, args: argparse.Namespace) -> int:
+def _make_console(args: argparse.Namespace) -> Console:
+    from ._console import Console
+    from ._logs import show_library_log
+
+    console = Console(args.color, progress=not args.no_progress)
+    show_library_log(console, args.verbose)
+    return console
+
+
+def _execute(
+    args: argparse.Namespace, specs: list[HostSpec], opts: ConnectOptions, console: Console,
+    mode: str, job: Job,
+) -> int:  # fmt: skip
+    from ._client import make_client
+    from ._engine import Runner
+    from ._output import make_display
+
     if args.batches is None and args.max_failures is not None:
         raise UsageError("--max-failures needs --batches")
-    interrupted = False
-    if args.batches is None:
-        try:
-            runner.run(specs, body)
-        except KeyboardInterrupt:
-            interrupted = True
-        return _finish(runner.console, runner.results, args, interrupted)
-    results, stopped = [], None
-    ends = plan_batches(len(specs), args.batches)
-    budget = args.max_failures or 0
-    start = 0
-    try:
-        for number, end in enumerate(ends, 1):
-            try:
-                runner.run(specs[start:end], body, finish=False)
-            finally:
-                results.extend(runner.results)
-                runner.results = []
-            start = end
-            if runner.console.broken:  # stdout closed: stop, as a run without batches does
-                interrupted = True
-                break
-            failures = sum(1 for r in results if not r.ok)
-            if end < len(specs) and budget_spent(failures, end, budget):
-                stopped = (number, len(ends))
-                break
-    except KeyboardInterrupt:
-        interrupted = True
-    for spec in specs[len(results) :]:  # never started: reported, and written to --failed-hosts
-        result = HostResult(spec)
-        if not interrupted:
-            result.fail("not_started")
-            result.finish()
-        results.append(result)
-    runner.display.finish(results)
-    return _finish(runner.console, results, args, interrupted, stopped)
+    prefix = not getattr(args, "no_prefix", False)
+    display = make_display(console, mode, args.outdir, args.errdir, prefix=prefix)
+    client = make_client(specs, opts, args.par)
+    runner = Runner(
+        client, specs, display, console, timeout=args.timeout,
+        cancel_on_timeout=getattr(args, "cancel_on_timeout", False),
+        use_pty=getattr(args, "pty", False), verbose=args.verbose,
+    )  # fmt: skip
+    runner.run(job, args.batches, args.max_failures)
+    return _finish(console, runner.results, args, runner.interrupted, runner.stopped)
 
 
 def _finish(
@@ -343,7 +308,7 @@ def _finish(
         return 141
     if interrupted:
         return EXIT_INTERRUPTED
-    return exit_status(results)
+    return exit_status(results, largest=getattr(args, "largest_exit", False))
 
 
 __all__ = ["main"]

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import gevent
 
-from ._engine import Body, Runner
+from ..summary import exception_cause
+from ._engine import Job, Runner
 from ._output import HostFiles
-from ._summary import HostResult
+from ._summary import CommandTimedOut, HostResult
 
 
 class CopyUsageError(ValueError):
@@ -81,28 +81,51 @@ def local_target(plan: CopyPlan, label: str) -> str:
     return os.path.join(plan.local, HostFiles.filename(label), name)
 
 
-def copy_body(runner: Runner, plan: CopyPlan) -> Body:
-    """The job body for ``plan`` (see :class:`pssh.cli._engine.Runner`)."""
+def copy_job(plan: CopyPlan) -> Job:
+    """The job that carries out ``plan`` on the client's current hosts: one
+    ``copy_file``/``copy_remote_file`` call, each host reported as its copy
+    ends; copies still going at ``-t`` are stopped (pssh itself carries them out)."""
 
-    def body(client: Any, result: HostResult) -> None:
-        timer = runner.deadline()
-        try:
-            if plan.direction == "up":
-                greenlets = client.copy_file(plan.local, plan.remote, recurse=plan.recurse)
-            else:
-                target = local_target(plan, result.label)
+    def job(runner: Runner, results: list[HostResult]) -> None:
+        client = runner.client
+        for result in results:
+            result.reset_clock()
+        if plan.direction == "up":
+            greenlets = client.copy_file(plan.local, plan.remote, recurse=plan.recurse)
+        else:
+            targets = [local_target(plan, result.label) for result in results]
+            for target in targets:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
-                greenlets = client.copy_remote_file(
-                    plan.remote.replace("%", "%%"), target.replace("%", "%%"),
-                    recurse=plan.recurse, copy_args=[{}],
-                )  # fmt: skip
-            try:
-                gevent.joinall(greenlets, raise_error=True)
-            finally:
-                gevent.killall(greenlets)
-                if getattr(client, "host_clients", None):
-                    result.connected = True  # the failure, if any, came after connecting
+            greenlets = client.copy_remote_file(
+                plan.remote.replace("%", "%%"), "%(target)s", recurse=plan.recurse,
+                copy_args=[{"target": target} for target in targets],
+            )  # fmt: skip
+        waiters = [
+            gevent.spawn(_wait_copy, runner, result, copy)
+            for result, copy in zip(results, greenlets)
+        ]
+        try:
+            gevent.joinall(waiters, timeout=runner.timeout)
         finally:
-            timer.close()
+            gevent.killall(waiters)  # first: a killed copy must not read as a success
+            gevent.killall(greenlets)
+        for result in results:
+            if not result.done:
+                result.connected = result.spec.host in client.host_clients
+                result.fail("timeout", CommandTimedOut(runner.timeout or 0, "stopped"))
+                runner.report(result)
 
-    return body
+    return job
+
+
+def _wait_copy(runner: Runner, result: HostResult, copy: gevent.Greenlet) -> None:
+    copy.join()
+    if not copy.ready():
+        return
+    error = copy.exception
+    if error is None:
+        result.connected = True
+    else:
+        result.connected = result.spec.host in runner.client.host_clients
+        result.fail(exception_cause(error, result.connected), error)
+    runner.report(result)

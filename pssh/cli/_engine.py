@@ -1,264 +1,245 @@
-"""Running a job on every host: connecting, commands, timeouts, and reporting as hosts finish.
+"""Running a job on every host through one parallel client, and reporting hosts as they finish.
 
-Each host gets its own :class:`pssh.clients.ParallelSSHClient` (a one-host
-client), and a gevent pool runs ``--par`` host jobs at a time. That is a
-deliberate choice over one client for all hosts: the parallel client's
-``run_command`` returns only once *every* host has connected, so one host
-stuck in its connect timeout would hold back every other host's live output
-and the progress count. With a client per host, each host connects, runs,
-streams its lines and finishes on its own; a per-host ``--timeout`` is a plain
-deadline around that host's job; and the same host may appear with different
-users or ports (``host_config`` is keyed by host name alone). The clients are
-cheap (a pool object and one connection each).
+A run is one :class:`pssh.clients.ParallelSSHClient` for all its hosts (see
+:mod:`pssh.cli._client`). For a command, ``run_command(on_line=...,
+on_finished=...)`` has the client read every host's output itself: each line
+reaches the display as it arrives, with its host, and each host is reported as
+soon as its command ends, in completion order. ``-t`` is ``join(timeout=...)``:
+it counts from the moment every host's command has started, and the commands
+still running then are reported as timed out - left running, or with
+``--cancel-on-timeout`` stopped with :meth:`cancel` (SSH signal ``TERM``, then
+the channel closed after :data:`GRACE` seconds). A copy is the client's
+``copy_file``/``copy_remote_file`` greenlets, each host reported as its copy ends.
 
-Reading: one greenlet per stream (stdout and stderr), so a host's stderr
-never waits behind its stdout and no host waits behind another.
+``--batches`` runs the job on each batch in turn (:mod:`pssh._batches` plans
+them and keeps the failure budget), on the same client with ``hosts`` set to
+the batch. The client's ``run_in_batches`` is not used: it joins each batch
+inside, with no point at which the tool could send the commands their standard
+input (``-I``, or the end of input that lets ``cat`` finish) nor cancel a
+batch's commands on timeout.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import time
+import traceback
+from collections.abc import Callable
 from typing import Any
 
 import gevent
-import gevent.pool
 
-from ..clients import ParallelSSHClient
+from .._batches import budget_spent, plan_batches
+from ..exceptions import Timeout
+from ..summary import exception_cause
+from ._client import close_client
 from ._console import Console
 from ._hosts import HostSpec
 from ._output import Display
-from ._summary import CommandTimedOut, HostResult, connect_cause
+from ._summary import CommandTimedOut, HostResult
 
+GRACE = 5.0
+"""Seconds ``--cancel-on-timeout`` gives a signalled command to end before
+closing its channel (the library's ``cancel`` default)."""
 
-@dataclass(frozen=True)
-class ConnectOptions:
-    """How to reach hosts (from the command line); per-host specs override
-    ``user`` and ``port``. The password is kept out of ``repr``."""
-
-    user: str | None = None
-    port: int | None = None
-    pkey: str | None = None
-    password: str | None = None
-    allow_agent: bool = True
-    forward_agent: bool = False
-    connect_timeout: float | None = 10.0
-    attempts: int = 1
-    retry_delay: float = 1.0
-    proxy: HostSpec | None = None
-    host_key_policy: str | None = None
-    known_hosts: str | None = None
-
-    def __repr__(self) -> str:
-        return "ConnectOptions(user={!r}, port={!r}, pkey={!r}, password={}, proxy={!r})".format(
-            self.user, self.port, self.pkey, "<hidden>" if self.password else None, self.proxy,
-        )  # fmt: skip
-
-
-def client_supports(name: str) -> bool:
-    """Whether :class:`ParallelSSHClient` takes keyword ``name``."""
-    return name in inspect.signature(ParallelSSHClient.__init__).parameters
-
-
-def client_class(opts: ConnectOptions) -> Any:
-    """The parallel client class for ``opts``: the native one, or with
-    ``--forward-agent`` the paramiko one - libssh2, under the native client,
-    cannot carry agent forwarding (see doc/security.rst). :func:`load_paramiko_client`
-    must have imported it before any host job starts."""
-    if opts.forward_agent:
-        from ..clients.miko import ParallelSSHClient as ParamikoParallelSSHClient
-
-        return ParamikoParallelSSHClient
-    return ParallelSSHClient
-
-
-def load_paramiko_client() -> None:
-    """Import the paramiko client (it gevent-monkey-patches the process), while
-    no host job runs yet."""
-    import pssh.clients.miko  # noqa: F401
-
-
-def make_client(spec: HostSpec, opts: ConnectOptions) -> ParallelSSHClient:
-    """A one-host parallel client for ``spec``."""
-    kwargs: dict[str, Any] = {
-        "user": spec.user or opts.user,
-        "port": spec.port or opts.port or 22,
-        "pkey": opts.pkey,
-        "password": opts.password,
-        "allow_agent": opts.allow_agent,
-        "forward_ssh_agent": opts.forward_agent,  # explicit: off unless --forward-agent
-        "num_retries": opts.attempts,
-        "retry_delay": opts.retry_delay,
-        "timeout": opts.connect_timeout,
-        "pool_size": 1,
-    }
-    if opts.proxy is not None:
-        kwargs.update(
-            proxy_host=opts.proxy.host,
-            proxy_port=opts.proxy.port or 22,
-            proxy_user=opts.proxy.user or opts.user,
-            proxy_password=opts.password,
-            proxy_pkey=opts.pkey,
-        )
-    if opts.host_key_policy is not None and client_supports("host_key_policy"):
-        kwargs["host_key_policy"] = opts.host_key_policy
-    if opts.known_hosts is not None and client_supports("known_hosts"):
-        kwargs["known_hosts"] = opts.known_hosts
-    return client_class(opts)([spec.host], **kwargs)  # type: ignore[no-any-return]
-
-
-def close_client(client: ParallelSSHClient) -> None:
-    """Disconnect the client's host connections (errors ignored)."""
-    for host_client in list(getattr(client, "host_clients", {}).values()):
-        disconnect = getattr(host_client, "disconnect", None)
-        if disconnect is not None:
-            try:
-                disconnect()
-            except Exception:  # noqa: BLE001 - closing is best effort
-                pass
-
-
-Body = Callable[[Any, HostResult], None]
-"""A host's job: ``body(client, result)`` fills in ``result`` or raises."""
+Job = Callable[["Runner", list[HostResult]], None]
+"""Runs on the client's current hosts (their results given, in host order) and
+returns once every one of them is reported."""
 
 
 class Runner:
-    """Runs jobs on hosts, ``par`` at a time, feeding a display and the console.
+    """One run: the client, the display, the console and every host's result.
 
-    :param opts: connection options
-    :param display: where lines and results go
-    :param console: terminal (progress line, messages)
-    :param par: most hosts worked on at once
-    :param timeout: seconds each host's job may take after connecting (``None``: no limit)
+    :param client: the parallel client of every host (built by
+      :func:`pssh.cli._client.make_client`)
+    :param specs: the hosts, in the client's order
+    :param timeout: ``-t`` seconds (``None``: no limit)
+    :param cancel_on_timeout: stop commands still running at ``-t``
+    :param verbose: ``-v`` count: from 1, each failure's traceback follows its message
     """
 
     def __init__(
-        self,
-        opts: ConnectOptions,
-        display: Display,
-        console: Console,
-        par: int = 32,
-        timeout: float | None = None,
-    ) -> None:
-        self.opts = opts
+        self, client: Any, specs: list[HostSpec], display: Display, console: Console,
+        timeout: float | None = None, cancel_on_timeout: bool = False, use_pty: bool = False,
+        verbose: int = 0,
+    ) -> None:  # fmt: skip
+        self.client = client
         self.display = display
         self.console = console
-        self.par = par
         self.timeout = timeout
-        self.results: list[HostResult] = []
-        self._pool: gevent.pool.Pool | None = None
-        console.on_broken = self.abort
-
-    def abort(self) -> None:
-        """Stop every host's job (from any greenlet); :meth:`run` then returns."""
-        if self._pool is not None:
-            gevent.spawn(self._pool.kill)
-
-    def run(self, specs: Sequence[HostSpec], body: Body, finish: bool = True) -> None:
-        """Run ``body(client, result)`` for every host; returns when all are done.
-
-        ``body`` raises for a failure after connecting (a connect failure is
-        recognised by ``result.connected`` still being false). ``finish=False``
-        leaves the display's closing call to the caller (a batch of a rollout).
-        """
+        self.cancel_on_timeout = cancel_on_timeout
+        self.use_pty = use_pty
+        self.verbose = verbose
         self.results = [HostResult(spec) for spec in specs]
-        pool = self._pool = gevent.pool.Pool(self.par)
+        self.by_host = {result.spec.host: result for result in self.results}
+        self.stopped: tuple[int, int] | None = None
+        self.interrupted = False
+        self._ending: dict[str, float] = {}  # host -> when its end was seen during a cancel
+        self._write_errors: dict[str, OSError] = {}  # host -> why its output was not written
+
+    # -- driving ------------------------------------------------------------------
+
+    def run(self, job: Job, batches: list[int | str] | None, max_failures: str | None) -> None:
+        """Run ``job`` on every host (in batches if asked); returns when all are
+        reported, or Ctrl-C/closed stdout ended the run (``interrupted``)."""
+        worker = gevent.spawn(self._batches, job, batches, max_failures or 0)
+        self.console.on_broken = lambda: gevent.spawn(worker.kill)
         self.console.start_progress(len(self.results))
         try:
-            for result in self.results:
-                pool.spawn(self._host, result, body)
-            pool.join()
+            worker.get()  # a GreenletExit (stdout closed) is returned, not raised
+        except KeyboardInterrupt:
+            worker.kill(block=False)
+            self.interrupted = True
         finally:
-            pool.kill()
             self.console.stop_progress()
-            if finish:
-                self.display.finish(self.results)
-
-    def _host(self, result: HostResult, body: Body) -> None:
-        result.reset_clock()
-        client = None
+        if self.console.broken:
+            self.interrupted = True
         try:
-            client = make_client(result.spec, self.opts)
-            body(client, result)
-        except CommandTimedOut as exc:
-            result.fail("timeout", exc)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported per host
-            if not result.connected:
-                result.fail(connect_cause(exc), exc)
-            else:
-                result.fail("error", exc)
+            self.display.finish(self.results)
         finally:
-            # Killed (Ctrl-C, closed stdout) hosts stay unfinished: not ok, not failed.
-            if client is not None:
-                close_client(client)
+            if not self.interrupted:
+                close_client(self.client)
+
+    def _batches(self, job: Job, batches: list[int | str] | None, budget: int | str) -> None:
+        hosts = [result.spec.host for result in self.results]
+        ends = plan_batches(len(hosts), batches or ["100%"])
+        start = 0
+        for number, end in enumerate(ends, 1):
+            self.client.hosts = hosts[start:end]
+            job(self, self.results[start:end])
+            start = end
+            failures = sum(1 for result in self.results[:end] if not result.ok)
+            if end < len(hosts) and budget_spent(failures, end, budget):
+                self.stopped = (number, len(ends))
+                break
+        for result in self.results[start:]:  # never started: reported, and in --failed-hosts
+            result.fail("not_started")
+            result.finish()
+
+    # -- what the client reports --------------------------------------------------
+
+    def on_line(self, host: str, stream: str, line: str) -> None:
+        """``run_command(on_line=...)``: a line of ``stream`` (``stdout``/``stderr``)."""
+        result = self.by_host[host]
+        if result.done:  # a timed-out host left running: the run is over for it
+            return
+        result.connected = True
+        kind = "out" if stream == "stdout" else "err"
+        if self.display.wants_buffers:
+            (result.stdout if kind == "out" else result.stderr).append(line)
+        try:
+            self.display.line(result, kind, line)
+        except OSError as exc:  # an --outdir/--errdir file: said once, and the host fails
+            if host not in self._write_errors:
+                self._write_errors[host] = exc
+                self.console.message(f"{result.label}: cannot write output: {exc}")
+
+    def on_finished(self, host_out: Any) -> None:
+        """``run_command(on_finished=...)``: the host's command has ended (or failed)."""
+        result = self.by_host[host_out.host]
+        if result.done:
+            return
+        if host_out.host in self._ending:  # ending after --cancel-on-timeout's signal
+            self._ending[host_out.host] = time.monotonic()
+            result.exit_code = host_out.exit_code
+            return
+        exc = host_out.exception
+        started = host_out.channel is not None
+        result.connected = result.connected or started
+        if exc is not None:
+            result.fail(exception_cause(exc, started), exc)
+        else:
+            result.exit_code = host_out.exit_code
+            if host_out.exit_code != 0:
+                result.fail("exit")
+        if result.cause is None and host_out.host in self._write_errors:
+            result.fail("error", self._write_errors[host_out.host])  # its output was lost
+        self.report(result)
+
+    def report(self, result: HostResult) -> None:
+        """``result`` is complete: count it and show it."""
         result.finish()
         self.console.host_done(not result.ok)
         try:
             self.display.host_done(result)
-        except OSError as exc:  # e.g. --outdir file could not be written
-            self.console.message(f"{result.label}: cannot write output: {exc}")
+        except OSError as exc:  # e.g. an --outdir file could not be written
+            if result.spec.host not in self._write_errors:
+                self.console.message(f"{result.label}: cannot write output: {exc}")
+        error = result.error
+        if self.verbose and error is not None and error.__traceback__ is not None:
+            lines = traceback.format_exception(type(error), error, error.__traceback__)
+            self.console.write_err(f"pssh: {result.label}: " + "".join(lines))
 
-    # -- helpers for job bodies ---------------------------------------------
+    # -- timeouts -----------------------------------------------------------------
 
-    def deadline(self) -> gevent.Timeout:
-        """A started timer raising :class:`CommandTimedOut` after ``--timeout``."""
-        timer = gevent.Timeout(self.timeout, CommandTimedOut(self.timeout or 0))
-        timer.start()
-        return timer
-
-    def pump(self, result: HostResult, stream: str, lines: Any) -> None:
-        """Hand each line of ``lines`` to the display (and the buffer)."""
-        if lines is None:
-            return
-        keep = self.display.wants_buffers
-        buffer = result.stdout if stream == "out" else result.stderr
-        display_line = self.display.line
-        for text in lines:
-            if keep:
-                buffer.append(text)
-            display_line(result, stream, text)
-
-
-def run_command_body(
-    runner: Runner, command: str, use_pty: bool = False, stdin_data: bytes | None = None
-) -> Body:
-    """The job body that runs ``command`` and streams its output."""
-
-    def body(client: Any, result: HostResult) -> None:
-        output = client.run_command(command, stop_on_errors=False, use_pty=use_pty)
-        host_out = next(iter(output.values()))
-        if host_out.exception is not None:
-            raise host_out.exception
-        result.mark_connected()
-        timer = runner.deadline()
-        tasks: list[gevent.Greenlet] = []
+    def join(self, output: Any) -> None:
+        """Wait for the commands of ``output`` (at most ``-t``), then deal with
+        those still running."""
         try:
-            tasks = [
-                gevent.spawn(runner.pump, result, "out", host_out.stdout),
-                gevent.spawn(runner.pump, result, "err", host_out.stderr),
-                gevent.spawn(_feed_stdin, host_out.stdin, stdin_data),
-            ]
-            gevent.joinall(tasks, raise_error=True)
-            client.join(output)
-        finally:
-            timer.close()
-            gevent.killall(tasks)
-        result.exit_code = host_out.exit_code
-        if host_out.exit_code != 0:
-            result.fail("exit")
+            self.client.join(output, timeout=self.timeout)
+        except Timeout as exc:
+            running = list(exc.args[3]) if len(exc.args) > 3 else []
+            self.timed_out(running)
 
-    return body
+    def timed_out(self, running: list[Any]) -> None:
+        """The commands of ``running`` outlived ``-t``: stop them (with
+        ``--cancel-on-timeout``) or leave them running, and say which."""
+        running = [out for out in running if not self.by_host[out.host].done]
+        seconds = self.timeout or 0
+        if not self.cancel_on_timeout:
+            for out in running:
+                self._timed_out(out.host, CommandTimedOut(seconds))
+            return
+        for out in running:
+            self._ending[out.host] = 0.0
+        began = time.monotonic()
+        self.client.cancel(running, signal="TERM", grace=GRACE)
+        try:  # the readers see the end of output once the channels are closed
+            self.client.join(running, timeout=GRACE)
+        except Timeout:
+            pass
+        for out in running:
+            seen = self._ending.pop(out.host, 0.0)
+            ended = bool(seen) and seen - began < GRACE
+            fate = "ended" if ended else ("hung up" if self.use_pty else "closed")
+            self._timed_out(out.host, CommandTimedOut(seconds, fate, GRACE))
+
+    def _timed_out(self, host: str, error: CommandTimedOut) -> None:
+        result = self.by_host[host]
+        result.connected = True
+        result.fail("timeout", error)
+        self.report(result)
+
+
+# -- jobs ---------------------------------------------------------------------------
+
+
+def command_job(command: str, stdin_data: bytes | None = None) -> Job:
+    """The job that runs ``command`` (its input: ``stdin_data``, then end of input)."""
+
+    def job(runner: Runner, results: list[HostResult]) -> None:
+        for result in results:
+            result.reset_clock()
+        output = runner.client.run_command(
+            command, stop_on_errors=False, use_pty=runner.use_pty,
+            on_line=runner.on_line, on_finished=runner.on_finished,
+        )  # fmt: skip
+        for host_out in output.values():
+            if host_out.stdin is not None:
+                gevent.spawn(_feed_stdin, host_out.stdin, stdin_data)
+        runner.join(output)
+
+    return job
 
 
 def _feed_stdin(stdin: Any, data: bytes | None) -> None:
     """Send ``data`` (if any) to the command's stdin, then end it so that
     commands reading stdin do not wait forever."""
-    if stdin is None:
-        return
-    if data:
-        stdin.write(data)
     try:
+        if data:
+            stdin.write(data)
         stdin.close()
     except Exception:  # noqa: BLE001, S110 - the command may have exited already
         pass
+
+
+__all__ = ["GRACE", "Job", "Runner", "command_job"]

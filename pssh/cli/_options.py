@@ -80,6 +80,17 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _timeout(text: str) -> float | None:
+    """``-t``: seconds, ``0`` meaning no limit (as classic pssh's ``-t 0``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more: {text!r}")
+    return value or None
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -121,12 +132,17 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 def _add_hosts(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("hosts (give -H or -h, or both; each may be repeated)")
     group.add_argument(
-        "-H", "--host", dest="host_args", action="append", default=[], metavar='"HOST ..."',
-        help="hosts separated by spaces or commas, each [user@]host[:port], ranges allowed",
+        "-H", "--host", "-w", dest="host_args", action="append", default=[], metavar='"HOST ..."',
+        help="hosts separated by spaces or commas, each [user@]host[:port], ranges allowed "
+        "(-w is clush's spelling)",
     )  # fmt: skip
     group.add_argument(
         "-h", "--hosts", dest="hosts_files", action="append", default=[], metavar="FILE",
         help="read hosts from FILE: one [user@]host[:port] per line, # comments; - is stdin",
+    )  # fmt: skip
+    group.add_argument(
+        "--exclude", action="append", default=[], metavar="NODES",
+        help="leave out these hosts (same syntax as -H); clush's -x NODES",
     )  # fmt: skip
     group.add_argument(
         "--list-hosts", action="store_true",
@@ -154,10 +170,20 @@ def _add_connection(parser: argparse.ArgumentParser) -> None:
         help="checking of host keys against known_hosts: strict (unknown keys "
         "rejected), accept-new (unknown keys recorded, changed keys rejected) or off")  # fmt: skip
     add("--known-hosts", metavar="FILE", help="known_hosts file (default ~/.ssh/known_hosts)")
-    add("--connect-timeout", type=_seconds, default=10.0, metavar="SECS",
+    add("--connect-timeout", type=_seconds, metavar="SECS",
         help="give up connecting to a host after SECS (default 10)")  # fmt: skip
-    add("--retries", type=_count, default=0, metavar="N",
+    add("--retries", type=_count, metavar="N",
         help="try a failed connection N more times, 1s apart (default 0)")  # fmt: skip
+    add("-O", "--ssh-option", dest="ssh_options", action="append", default=[],
+        metavar="OPTION=VALUE", help="an OpenSSH option pssh understands: User, Port, "
+        "IdentityFile, StrictHostKeyChecking, UserKnownHostsFile, ProxyJump, ConnectTimeout, "
+        "ConnectionAttempts, ServerAliveInterval, ForwardAgent, Compression, BatchMode "
+        "(others are refused); a dedicated option wins over -O")  # fmt: skip
+    add("-x", "--extra-args", dest="extra_args", action="append", default=[], metavar="ARGS",
+        help="ssh arguments, as one string: -o OPTION=VALUE, -l, -p, -i, -J, -A, -C, -q, -T "
+        "(as classic pssh; pssh runs no ssh: others are refused)")  # fmt: skip
+    add("-X", "--extra-arg", dest="extra_arg", action="append", default=[], metavar="ARG",
+        help="one ssh argument (repeat it, as classic pssh: -X -o -X User=admin)")  # fmt: skip
 
 
 def _batches(text: str) -> list[int | str]:
@@ -184,10 +210,17 @@ def _budget(text: str) -> str:
 
 
 def _add_common_run(group: argparse._ArgumentGroup, what: str) -> None:
-    group.add_argument("-p", "--par", type=_positive, default=32, metavar="N",
-                       help="work on N hosts at a time (default 32)")  # fmt: skip
-    group.add_argument("-t", "--timeout", type=_seconds, metavar="SECS",
-                       help=f"stop a host's {what} after SECS (default: no limit)")  # fmt: skip
+    group.add_argument("-p", "--par", "-f", "--fanout", dest="par", type=_positive, default=32,
+                       metavar="N", help="connect to N hosts at a time (default 32; -f is "
+                       "clush's spelling)")  # fmt: skip
+    limit = (
+        "give up on the commands still running SECS after all have started"
+        if what == "command"
+        else "stop the copies still going SECS after they started (connecting included)"
+    )
+    group.add_argument("-t", "--timeout", "-u", dest="timeout", type=_timeout, metavar="SECS",
+                       help=f"{limit} (0 or default: no limit; -u: clush's spelling)")  # fmt: skip
+
     group.add_argument("--batches", type=_batches, metavar="SIZES",
                        help="roll out in batches: cumulative host counts or percentages of "
                             f"all hosts, e.g. 1,10%%,100%%; each batch's {what} ends before "
@@ -211,6 +244,9 @@ def _add_reporting(group: argparse._ArgumentGroup) -> None:
 
 def _add_misc(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("other")
+    group.add_argument("-v", "--verbose", action="count", default=0,
+                       help="show the library's log on stderr, and the traceback of each "
+                            "host's failure; -vv for debug messages")  # fmt: skip
     group.add_argument("--version", action="version", version=f"pssh {__version__}")
     group.add_argument("--help", action="help", help="show this help and exit")
 
@@ -225,12 +261,16 @@ def run_parser() -> argparse.ArgumentParser:
     _add_connection(parser)
     run = parser.add_argument_group("running")
     _add_common_run(run, "command")
+    run.add_argument("--cancel-on-timeout", action="store_true",
+                     help="when -t expires, stop the remote commands still running (SSH "
+                          "signal TERM, then their channel closed after 5s); without it "
+                          "they are left running")  # fmt: skip
     run.add_argument("--forward-agent", action="store_true",
                      help="forward the SSH agent to the hosts, like ssh -A (default off: "
                           "root on a host could use your keys while connected)")  # fmt: skip
     run.add_argument("--pty", action="store_true",
-                     help="run on a pseudo-terminal (stderr merged into stdout; a timeout "
-                          "then also stops the remote command)")  # fmt: skip
+                     help="run on a pseudo-terminal (stderr merged into stdout; closing the "
+                          "connection then hangs up the remote command)")  # fmt: skip
     run.add_argument("-I", "--send-input", action="store_true",
                      help="send this program's standard input to every host's command "
                           "(otherwise the command's input is empty)")  # fmt: skip
@@ -238,9 +278,19 @@ def run_parser() -> argparse.ArgumentParser:
     modes = out.add_mutually_exclusive_group()
     modes.add_argument("-i", "--inline", dest="mode", action="store_const", const="inline",
                        help="each host's output as one block when it finishes")  # fmt: skip
-    modes.add_argument("-g", "--gather", dest="mode", action="store_const", const="gather",
-                       help="at the end, hosts with identical output and exit code as one "
-                            "block, named like web[01-03,07], largest group first")  # fmt: skip
+    modes.add_argument("-P", "--print", dest="mode", action="store_const", const="live",
+                       help="each line as 'host: line' as it arrives (the default; with -o "
+                            "it prints as well as writing the files)")  # fmt: skip
+    modes.add_argument("-g", "--gather", "-B", dest="mode", action="store_const",
+                       const="gather", help="at the end, hosts with identical stdout, stderr "
+                       "and exit code as one block, named like web[01-03,07], largest group "
+                       "first (-B is clush's spelling)")  # fmt: skip
+    modes.add_argument("-b", "--gather-stdout", dest="mode", action="store_const",
+                       const="gather_stdout", help="as -g, but only stdout is gathered: "
+                       "stderr lines show as they arrive, with their host (clush -b)")  # fmt: skip
+    modes.add_argument("--diff", dest="mode", action="store_const", const="diff",
+                       help="gather, then show each minority group as a unified diff "
+                            "against the largest group (clush --diff)")  # fmt: skip
     modes.add_argument("-j", "--json", dest="mode", action="store_const", const="json",
                        help="one JSON object per host per line: host, exit_code, stdout, "
                             "stderr, error, timings")  # fmt: skip
@@ -250,6 +300,13 @@ def run_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "-e", "--errdir", metavar="DIR", help="also write each host's stderr to DIR/<host>"
     )
+    out.add_argument("-N", "--no-prefix", action="store_true",
+                     help="lines without their 'host: ' prefix, blocks without their "
+                          "header (clush -N)")  # fmt: skip
+    out.add_argument("-S", "--largest-exit", action="store_true",
+                     help="exit with the largest exit code of the remote commands (a "
+                          "host that ran none counts as 255, as ssh's own failures) "
+                          "(clush -S)")  # fmt: skip
     _add_reporting(out)
     _add_misc(parser)
     parser.add_argument("command", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -279,13 +336,42 @@ def copy_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_DASH_VALUES = ("-x", "--extra-args", "-X", "--extra-arg", "-O", "--ssh-option")
+"""Options whose value may start with a dash (``-X -o``, ``-x -A``): classic
+pssh took the next word whatever it was; argparse would read it as an option."""
+
+
+def attach_dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``-X -o`` -> ``-X=-o`` (for the options of :data:`_DASH_VALUES`), up to
+    the command: the words of the command itself are never touched."""
+    takes_value = {
+        flag
+        for action in parser._actions  # noqa: SLF001 - argparse has no public list
+        for flag in action.option_strings
+        if action.nargs is None and action.const is None
+    }
+    out: list[str] = []
+    words = list(argv)
+    while words:
+        word = words.pop(0)
+        if word == "--" or not word.startswith("-") or word == "-":
+            return out + [word] + words  # the command (or a positional) starts here
+        if word in _DASH_VALUES and words:
+            out.append(f"{word}={words.pop(0)}")
+        elif word in takes_value and words:
+            out += [word, words.pop(0)]
+        else:
+            out.append(word)
+    return out
+
+
 def parse_run(argv: list[str]) -> argparse.Namespace:
     """Parse ``pssh`` (run) arguments; the command is ``args.command`` (a list)."""
     parser = run_parser()
     if not argv:
         parser.print_usage(sys.stderr)
         parser.exit(EXIT_USAGE, "pssh: give hosts (-H or -h) and a command; see pssh --help\n")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_dash_values(parser, argv))
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
@@ -297,4 +383,5 @@ def parse_run(argv: list[str]) -> argparse.Namespace:
 
 def parse_copy(argv: list[str]) -> argparse.Namespace:
     """Parse ``pssh copy`` arguments."""
-    return copy_parser().parse_args(argv)
+    parser = copy_parser()
+    return parser.parse_args(attach_dash_values(parser, argv))

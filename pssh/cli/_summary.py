@@ -54,15 +54,40 @@ exit status:
   2    some hosts could not be reached: unreachable, authentication or host key
        failure (takes precedence over 1)
   3    usage error: bad option, no hosts, unreadable hosts file or key
+  -S   with -S (--largest-exit): the largest exit code of the remote commands,
+       255 for a host that ran none to its end (usage errors still 3)
   130  interrupted (Ctrl-C)"""
 
 
 class CommandTimedOut(Exception):
-    """A host's command or copy ran past ``--timeout``."""
+    """A host's command or copy outlived ``-t``; the message says what became
+    of the remote command.
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"ran longer than {seconds:g}s; stopped")
+    :param fate: ``None`` (left running), ``'ended'`` (it ended on the
+      signal), ``'closed'``/``'hung up'`` (its channel was closed after
+      ``grace`` seconds, without/with a PTY) or ``'stopped'`` (a copy, which
+      pssh itself carries out)
+    """
+
+    def __init__(self, seconds: float, fate: str | None = None, grace: float = 0) -> None:
+        head = f"still running after {seconds:g}s"
+        if fate is None:
+            text = (f"{head}; pssh stopped waiting and left the remote command running "
+                    "(--cancel-on-timeout stops it)")  # fmt: skip
+        elif fate == "ended":
+            text = f"{head}; sent SIGTERM (--cancel-on-timeout): the remote command ended"
+        elif fate == "stopped":
+            text = f"{head}; the copy was stopped"
+        else:
+            text = (f"{head}; sent SIGTERM (--cancel-on-timeout), the remote command had not "
+                    f"ended {grace:g}s later: its channel was closed")  # fmt: skip
+            if fate == "hung up":
+                text += ", which hangs up its terminal"
+            else:
+                text += " (without --pty the command may still be running)"
+        super().__init__(text)
         self.seconds = seconds
+        self.fate = fate
 
 
 def connect_cause(exc: BaseException) -> str:
@@ -85,8 +110,10 @@ def describe_error(exc: BaseException) -> str:
     pssh's own exceptions never hold a key's text; one from elsewhere might,
     so any private key block is cut out before the text is shown or written.
     """
+    from ._wording import cli_words
+
     text = _KEY_BLOCK.sub("[private key removed]", str(exc))
-    text = " ".join(text.split())
+    text = cli_words(" ".join(text.split()))
     return text or type(exc).__name__
 
 
@@ -102,7 +129,6 @@ class HostResult:
     stderr: list[str] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
     t_start: float = field(default_factory=time.monotonic)
-    t_connected: float | None = None
     t_end: float | None = None
     connected: bool = False
     done: bool = False
@@ -119,11 +145,6 @@ class HostResult:
         """The host's job starts now (it may have waited for a pool slot)."""
         self.started_at = time.time()
         self.t_start = time.monotonic()
-
-    def mark_connected(self) -> None:
-        """Connected; the command (or copy) is under way."""
-        self.t_connected = time.monotonic()
-        self.connected = True
 
     def fail(self, cause: str, error: BaseException | None = None) -> None:
         self.cause = cause
@@ -159,10 +180,6 @@ class HostResult:
 
     def record(self) -> dict[str, Any]:
         """The JSON record for ``--json``."""
-        connect = None if self.t_connected is None else self.t_connected - self.t_start
-        command = None
-        if self.t_connected is not None and self.t_end is not None:
-            command = self.t_end - self.t_connected
         error = None
         if self.error is not None or self.cause not in (None, "exit"):
             error = {
@@ -182,8 +199,10 @@ class HostResult:
             "error": error,
             "timings": {
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_at)),
-                "connect": _round(connect),
-                "command": _round(command),
+                # One client connects and runs every host: when a host's command
+                # started is not seen, so these two are null (kept for readers).
+                "connect": None,
+                "command": None,
                 "total": _round(self.elapsed),
             },
         }
@@ -193,11 +212,22 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def exit_status(results: list[HostResult]) -> int:
+def exit_status(results: list[HostResult], largest: bool = False) -> int:
     """The process exit status for a finished run (see :data:`EXIT_STATUS_HELP`).
 
+    :param largest: ``-S``: the largest remote exit code instead, a host that
+      ran no command to its end counting as 255 (what ``ssh`` exits with when
+      it cannot run one); a command killed by a signal counts as 255 too
     :rtype: int
     """
+    if largest:
+        codes = [0]
+        for r in results:
+            if r.cause is None:
+                continue
+            code = r.exit_code if r.cause == "exit" else None
+            codes.append(255 if code is None or not 0 <= code <= 255 else code)
+        return max(codes)
     causes = {r.cause for r in results if not r.ok}
     if causes & set(CONNECT_CAUSES):
         return EXIT_UNREACHABLE

@@ -240,11 +240,10 @@ def test_json_one_record_per_host(sshd: ServerConfig) -> None:
     assert down["error"]["cause"] == "unreachable"
     assert down["error"]["type"] == "ConnectionErrorException"
     assert UNREACHABLE in down["error"]["message"]
-    for record in (good, bad):
+    for record in (good, bad, down):
         timings = record["timings"]
-        assert timings["connect"] >= 0 and timings["command"] >= 0
-        assert timings["total"] >= timings["connect"]
-    assert down["timings"]["connect"] is None
+        assert timings["connect"] is None and timings["command"] is None  # not measured
+        assert timings["total"] >= 0
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", good["timings"]["started_at"])
 
 
@@ -333,12 +332,15 @@ def test_exit_status_1_when_all_reached_but_commands_fail(sshd: ServerConfig, tm
     assert failed.read_text() == ""
 
 
-def test_command_timeout_stops_the_host(sshd: ServerConfig) -> None:
+def test_command_timeout_reports_the_host(sshd: ServerConfig) -> None:
     res = pssh("-t", "1", "-H", "127.0.0.[2-3]", *login(sshd), "--", "echo started; sleep 60")
     assert res.returncode == 1, res.stderr
     assert sorted(res.stdout.splitlines()) == ["127.0.0.2: started", "127.0.0.3: started"]
     assert summary(res.stderr) == "2 hosts: 0 ok, 2 failed (2 timed out)"
-    assert "pssh: 127.0.0.2: timed out: ran longer than 1s" in res.stderr
+    assert (
+        "pssh: 127.0.0.2: timed out: still running after 1s; pssh stopped waiting and left "
+        "the remote command running (--cancel-on-timeout stops it)\n"
+    ) in res.stderr
 
 
 def test_send_input_and_closed_stdin(sshd: ServerConfig) -> None:
@@ -454,22 +456,16 @@ def test_proxy(sshd: ServerConfig, proxy_sshd: ServerConfig) -> None:
 
 
 def test_host_key_policy_flag(sshd: ServerConfig, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from pssh.cli._engine import client_supports
-
     empty = tmp_path / "known_hosts"
     empty.write_text("")
     args = ["--host-key-policy", "strict", "--known-hosts", str(empty), "-H", sshd.host,
             *login(sshd), "--", "true"]  # fmt: skip
     res = pssh(*args)
-    if client_supports("host_key_policy"):
-        assert res.returncode == 2, res.stderr
-        assert summary(res.stderr) == "1 host: 0 ok, 1 failed (1 host key rejected)"
-        good = pssh("--host-key-policy", "strict", "--known-hosts", sshd.known_hosts,
-                    "-H", sshd.host, *login(sshd), "--", "true")  # fmt: skip
-        assert good.returncode == 0, good.stderr
-    else:
-        assert res.returncode == 0
-        assert "--host-key-policy is not supported" in res.stderr
+    assert res.returncode == 2, res.stderr
+    assert summary(res.stderr) == "1 host: 0 ok, 1 failed (1 host key rejected)"
+    good = pssh("--host-key-policy", "strict", "--known-hosts", sshd.known_hosts,
+                "-H", sshd.host, *login(sshd), "--", "true")  # fmt: skip
+    assert good.returncode == 0, good.stderr
 
 
 # -- copy ---------------------------------------------------------------------------------
