@@ -64,6 +64,7 @@ class LocalShardExecutor(Executor):
         self._context: Any = multiprocessing.get_context(method)
         self._lock = threading.Lock()
         self._processes: list[Any] = []
+        self._running: dict[Future, Any] = {}  # future -> its process, until it ends
         self._shutdown = False
 
     @property
@@ -86,14 +87,15 @@ class LocalShardExecutor(Executor):
             self._processes.append(proc)
         future: Future = Future()
         future.set_running_or_notify_cancel()
+        with self._lock:
+            self._running[future] = proc
         threading.Thread(
             target=self._collect, args=(proc, reader, future), daemon=True,
             name="pssh-shard-%s" % proc.pid,
         ).start()  # fmt: skip
         return future
 
-    @staticmethod
-    def _collect(proc: Any, reader: Any, future: Future) -> None:
+    def _collect(self, proc: Any, reader: Any, future: Future) -> None:
         message = None
         try:
             wait([reader, proc.sentinel])  # the result, or the process's end
@@ -104,6 +106,8 @@ class LocalShardExecutor(Executor):
         finally:
             reader.close()
         proc.join()
+        with self._lock:
+            self._running.pop(future, None)
         if message is None:
             future.set_exception(WorkerDied(
                 "Worker process %s ended without a result (exit code %s)", proc.pid,
@@ -113,6 +117,15 @@ class LocalShardExecutor(Executor):
             future.set_result(message[1])
         else:
             future.set_exception(message[1])
+
+    def kill(self, future: Future) -> None:
+        """Kill the process running the call behind ``future`` (returned by
+        :meth:`submit`), if it still runs; the future then fails with
+        :class:`WorkerDied`."""
+        with self._lock:
+            proc = self._running.get(future)
+        if proc is not None and proc.is_alive():
+            proc.kill()
 
     def terminate(self) -> None:
         """Kill every process still running (their futures then fail with

@@ -12,9 +12,10 @@ from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
 from typing import Any
 
-from ..exceptions import HostArgumentException
-from ._executors import resolve
+from ..exceptions import HostArgumentException, ShardError
+from ._executors import is_dask_client, resolve
 from ._local import LocalShardExecutor
+from ._once import forget
 from ._records import DEFAULT_MAX_OUTPUT_BYTES, HostRecord
 from ._result import ShardedHostOutput, ShardedOutput
 from ._shards import cut, host_config_for, split
@@ -93,6 +94,8 @@ def _records_of(task: ShardTask, future: Future, done: bool, why: str) -> list[H
 def _for_host(exc: BaseException, host: str) -> BaseException:
     """A shard-wide error, given to one host: a copy naming the host when it
     names none (each host's exception is its own object)."""
+    if isinstance(exc, ShardError) and exc.host is None:
+        return shard_error(host, exc.shard or 0, exc.args[-1])
     try:
         copy = pickle.loads(pickle.dumps(exc))
     except Exception:  # noqa: BLE001 - portable() made it picklable; be safe anyway
@@ -114,18 +117,24 @@ def _execute(tasks: list[ShardTask], executor: Any, shard_timeout: float | None)
         output = ShardedOutput()
         for task, future in zip(tasks, futures):
             late = future not in done
-            if late:
-                future.cancel()
+            if late and isinstance(engine, LocalShardExecutor):
+                engine.kill(future)  # its process, and the command's connections, end
+            elif late:
+                future.cancel()  # what a foreign executor can do: a running task may go on
             why = "no result within shard_timeout (%s seconds)" % (shard_timeout,)
             for record in _records_of(task, future, not late, why):
                 output[record.host] = ShardedHostOutput(record, task.number)
             output.shards.append(list(task.hosts))
         return output
+    except BaseException:
+        if owned and isinstance(engine, LocalShardExecutor):
+            engine.terminate()  # interrupted (Ctrl-C...): leave no shard running behind
+        raise
     finally:
         if owned:
-            if isinstance(engine, LocalShardExecutor):
-                engine.terminate()  # only a shard past shard_timeout is still running
             engine.shutdown(wait=True)
+        if is_dask_client(executor):
+            forget(executor, tasks)
 
 
 def _raise_first(output: ShardedOutput) -> None:

@@ -16,8 +16,9 @@ import contextlib
 import os
 from typing import Any
 
+from ._once import first_attempt
 from ._records import Budget, HostRecord, LineSink, open_private, output_paths
-from ._task import ShardFailed, ShardTask, portable
+from ._task import ShardFailed, ShardTask, portable, shard_error
 
 
 def run_shard(task: ShardTask) -> list[HostRecord] | ShardFailed:
@@ -28,6 +29,9 @@ def run_shard(task: ShardTask) -> list[HostRecord] | ShardFailed:
     """
     from ..clients.native.parallel import ParallelSSHClient
 
+    if not first_attempt(task):
+        cause = "its worker died after the shard started; not run again (Dask retried it)"
+        return ShardFailed(shard_error(None, task.number, cause))
     try:
         client = ParallelSSHClient(task.hosts, **task.client_kwargs)
     except Exception as exc:  # noqa: BLE001 - reported for every host of the shard
