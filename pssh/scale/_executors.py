@@ -65,6 +65,11 @@ class RayExecutor(Executor):
         self._remotes: dict[Callable[..., Any], Any] = {}
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:  # type: ignore[override]
+        """Start ``fn`` with the arguments as a Ray task and return
+        ``ObjectRef.future()`` of it.
+
+        :rtype: :class:`concurrent.futures.Future`
+        """
         remote = self._remotes.get(fn)
         if remote is None:
             remote = self._remotes[fn] = self._ray.remote(**self._options)(fn)

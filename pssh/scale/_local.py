@@ -75,6 +75,11 @@ class LocalShardExecutor(Executor):
             return [proc.pid for proc in self._processes]
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:  # type: ignore[override]
+        """Start a new process calling ``fn`` with the arguments (all must
+        pickle) and return the future of its result.
+
+        :rtype: :class:`concurrent.futures.Future`
+        """
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")

@@ -240,12 +240,12 @@ def copy_file_sharded(
     ``exit_code`` is ``0`` for a copy that completed, else ``exception`` is
     the copy's error (``None``/``None`` for a copy still running after
     ``join_timeout``). ``local_file`` is read on each worker: it must exist
-    there, at that path.
+    there, at that path. Failures never raise: read them from the output
+    (or its :meth:`~pssh.scale.ShardedOutput.summary`). The other parameters
+    are those of :func:`run_sharded`.
 
     :param copy_kwargs: ``copy_file``'s keyword arguments (``recurse``,
       ``copy_args``; ``copy_args`` is cut per shard).
-    Other parameters as for :func:`run_sharded`. Failures never raise: read
-    them from the output (or its :meth:`~pssh.scale.ShardedOutput.summary`).
     :rtype: :class:`~pssh.scale.ShardedOutput`
     """
     from ..clients.native.parallel import ParallelSSHClient
