@@ -212,7 +212,10 @@ def run_sharded(
     return_list = kwargs.pop("return_list", False)
     _check_signature(ParallelSSHClient.__init__, (hosts,), client_kwargs, "client_kwargs")
     _check_signature(ParallelSSHClient.run_command, (command,), kwargs, "run_command")
-    _check_per_host(kwargs.get("host_args"), len(hosts), "host arguments")
+    host_args = kwargs.get("host_args")
+    _check_per_host(host_args, len(hosts), "host arguments")
+    for args in host_args[: len(hosts)] if host_args is not None else ():
+        command % args  # TypeError/KeyError here, as run_command raises them  # noqa: B018
     kwargs["command"] = command
     options = {"max_output_bytes": max_output_bytes, "output_dir": output_dir,
                "join_timeout": join_timeout}  # fmt: skip

@@ -98,6 +98,10 @@ def test_stop_on_errors_raises_the_first_failure_after_all_shards(sshd):
     assert caught.value.host == REFUSED
     with pytest.raises(HostArgumentException):
         run_sharded(list(sshd.hosts), "echo %s", host_args=["a"], client_kwargs={})
+    with pytest.raises(TypeError, match="not enough arguments"):
+        run_sharded(list(sshd.hosts), "echo %s %s", host_args=list(sshd.hosts))
+    with pytest.raises(TypeError, match="callbacks"):
+        run_sharded(list(sshd.hosts), "true", on_line=print)
     with pytest.raises(TypeError, match="no_such_option"):
         run_sharded(list(sshd.hosts), "true", no_such_option=1)
 
@@ -147,8 +151,12 @@ def test_copy_file_sharded(sshd, remote_dir, tmp_path):
     assert summary.succeeded == hosts[:2] and summary.hosts("unreachable") == [REFUSED]
 
 
-def test_sharded_output_pickles(sshd):
-    output = run_sharded(list(sshd.hosts[:1]), "echo hi", shards=1,
-                         client_kwargs=_client_kwargs(sshd))  # fmt: skip
-    copy = pickle.loads(pickle.dumps(dict(output)))
-    assert copy[sshd.hosts[0]].stdout == ["hi"]
+def test_sharded_output_pickles_and_return_list_keeps_host_order(sshd):
+    hosts = list(reversed(sshd.hosts))
+    outputs = run_sharded(hosts, "echo hi", shards=2, client_kwargs=_client_kwargs(sshd),
+                          return_list=True)  # fmt: skip
+    assert [out.host for out in outputs] == hosts
+    copy = pickle.loads(pickle.dumps(outputs))
+    assert [(out.host, out.stdout, out.exit_code) for out in copy] == [
+        (host, ["hi"], 0) for host in hosts
+    ]
