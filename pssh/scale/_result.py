@@ -88,7 +88,8 @@ class ShardedHostOutput(HostOutput):
 
 
 class ShardedOutput(dict):
-    """Host -> :class:`ShardedHostOutput`, in the order of the host list.
+    """Host -> :class:`ShardedHostOutput`, in the order of the host list (a
+    host listed again is keyed ``host_1``, ``host_2``..., as by ``run_command``).
 
     ``shards`` lists each shard's hosts; :meth:`summary` is the fleet
     summary (:func:`pssh.summary.summarize`).
@@ -99,6 +100,17 @@ class ShardedOutput(dict):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shards = []
+
+    def add(self, host_out: ShardedHostOutput) -> str:
+        """Add ``host_out`` under its host name, or ``host_1``, ``host_2``...
+        for a host listed again (the keys ``run_command`` gives); return the
+        key."""
+        key, number = host_out.host, 0
+        while key in self:
+            number += 1
+            key = "%s_%d" % (host_out.host, number)
+        self[key] = host_out
+        return key
 
     def summary(self) -> Summary:
         """Which hosts succeeded and why each other one failed.

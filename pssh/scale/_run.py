@@ -123,7 +123,7 @@ def _execute(tasks: list[ShardTask], executor: Any, shard_timeout: float | None)
                 future.cancel()  # what a foreign executor can do: a running task may go on
             why = "no result within shard_timeout (%s seconds)" % (shard_timeout,)
             for record in _records_of(task, future, not late, why):
-                output[record.host] = ShardedHostOutput(record, task.number)
+                output.add(ShardedHostOutput(record, task.number))
             output.shards.append(list(task.hosts))
         return output
     except BaseException:

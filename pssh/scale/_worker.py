@@ -51,6 +51,8 @@ def _run(client: Any, task: ShardTask) -> list[HostRecord]:
 
     from ..summary import host_cause
 
+    if task.output_dir is not None:
+        os.makedirs(task.output_dir, mode=0o700, exist_ok=True)
     outputs = client.run_command(return_list=True, stop_on_errors=False, **task.call_kwargs)
     sinks, files = [], []
     readers: list[list[Any]] = []

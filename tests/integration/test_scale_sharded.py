@@ -110,7 +110,7 @@ def test_output_over_the_cap_is_cut_and_marked_and_files_keep_it_whole(sshd, tmp
     hosts = list(sshd.hosts[:2])
     output = run_sharded(
         hosts, "seq 1 1000; echo late >&2", shards=2, client_kwargs=_client_kwargs(sshd),
-        max_output_bytes=100, output_dir=str(tmp_path), stop_on_errors=False,
+        max_output_bytes=100, output_dir=str(tmp_path / "new"), stop_on_errors=False,
     )  # fmt: skip
     for index, host in enumerate(hosts):
         out = output[host]
@@ -130,6 +130,7 @@ def test_output_over_the_cap_is_cut_and_marked_and_files_keep_it_whole(sshd, tmp
         with open(files["stderr"]) as handle:
             assert handle.read() == "late\n"
         assert os.stat(files["stdout"]).st_mode & 0o777 == 0o600
+    assert os.stat(tmp_path / "new").st_mode & 0o777 == 0o700
     whole = run_sharded(hosts, "seq 1 1000", shards=1, client_kwargs=_client_kwargs(sshd),
                         max_output_bytes=None)  # fmt: skip
     assert not whole[hosts[0]].truncated and len(whole[hosts[0]].stdout) == 1000
@@ -160,3 +161,18 @@ def test_sharded_output_pickles_and_return_list_keeps_host_order(sshd):
     assert [(out.host, out.stdout, out.exit_code) for out in copy] == [
         (host, ["hi"], 0) for host in hosts
     ]
+
+
+def test_a_host_listed_twice_is_keyed_as_unsharded(sshd):
+    hosts = [sshd.hosts[0], sshd.hosts[1], sshd.hosts[0]]
+    host_args = ["first", "second", "third"]
+    output = run_sharded(hosts, "echo %s", shards=2, client_kwargs=_client_kwargs(sshd),
+                         host_args=host_args)  # fmt: skip
+    client = ParallelSSHClient(hosts, **_client_kwargs(sshd))
+    try:
+        plain = client.run_command("echo %s", host_args=host_args)
+        client.join(plain)
+        expected = {host: list(out.stdout) for host, out in plain.items()}
+    finally:
+        client.disconnect()
+    assert {host: out.stdout for host, out in output.items()} == expected
