@@ -230,3 +230,22 @@ def test_local_executor_runs_calls_and_reports_a_dead_process():
         executor.shutdown()
     with pytest.raises(RuntimeError, match="shutdown"):
         executor.submit(pow, 1, 1)
+
+
+def test_keys_travel_as_given_and_secrets_stay_out_of_messages(tmp_path):
+    from pssh.scale._run import _tasks
+
+    hosts = ["a", "b"]
+    for pkey in (str(tmp_path / "id_missing"), b"-----BEGIN OPENSSH PRIVATE KEY-----..."):
+        given = {"pkey": pkey, "password": "s3cret"}
+        options = {"max_output_bytes": None}
+        (task, _) = _tasks("run", hosts, 2, given, {"command": "true"}, "host_args", options)
+        copy = pickle.loads(pickle.dumps(task))
+        assert copy.client_kwargs == {"pkey": pkey, "password": "s3cret"}  # never read, never
+    assert os.listdir(tmp_path) == []  # ... written anywhere
+    from pssh.scale import run_sharded
+
+    unpicklable = {"password": "s3cret", "host_config": {"a": lambda: "s3cret"}}
+    with pytest.raises(TypeError) as caught:
+        run_sharded(hosts, "true", client_kwargs=unpicklable)
+    assert "must pickle" in str(caught.value) and "s3cret" not in str(caught.value)
