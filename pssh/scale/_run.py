@@ -66,9 +66,9 @@ def _tasks(
         call[per_host] = cut(call_kwargs.get(per_host), part)
         tasks.append(ShardTask(number, kind, shard_hosts, list(part), kwargs, call,
                                token=token, **options))  # fmt: skip
-    if tasks:
+    for task in tasks:
         try:
-            pickle.dumps(tasks[0])
+            pickle.dumps(task)
         except Exception as exc:  # never the value itself: it may be a secret
             raise TypeError(
                 "The shard's arguments cannot be sent to a worker (they must pickle): %s"

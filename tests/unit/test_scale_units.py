@@ -245,7 +245,7 @@ def test_keys_travel_as_given_and_secrets_stay_out_of_messages(tmp_path):
     assert os.listdir(tmp_path) == []  # ... written anywhere
     from pssh.scale import run_sharded
 
-    unpicklable = {"password": "s3cret", "host_config": {"a": lambda: "s3cret"}}
+    unpicklable = {"password": "s3cret", "host_config": {"b": lambda: "s3cret"}}  # shard 1
     with pytest.raises(TypeError) as caught:
         run_sharded(hosts, "true", client_kwargs=unpicklable)
     assert "must pickle" in str(caught.value) and "s3cret" not in str(caught.value)
