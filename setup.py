@@ -27,8 +27,11 @@ setup(
         "paramiko>=3.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-timeout", "build", "wheel"],
+        "test": ["pytest>=7", "pytest-timeout", "build", "wheel", "dask[distributed]"],
         "dev": ["pytest>=7", "pytest-timeout", "ruff", "mypy", "sphinx", "build"],
+        # sharded runs (pssh.scale) on an existing cluster: imported only when used
+        "dask": ["dask[distributed]"],
+        "ray": ["ray"],
     },
     entry_points={"console_scripts": ["pssh = pssh.cli:main"]},
     classifiers=[

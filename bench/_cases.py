@@ -245,6 +245,7 @@ WORKERS = {
     "ssh_connect": ssh_connect,
     "ssh_reuse": ssh_reuse,
     "ssh_stream": ssh_stream,
+    "pssh_sharded": lambda job: __import__("scale_bench").pssh_sharded(job),  # pssh.scale
 }
 
 

@@ -7,8 +7,8 @@ run: the servers' CPU floor, OpenSSH's own ``ssh``/``sftp``/``scp``, the paramik
 See ``bench/README.md`` for what each case measures and the last table.
 
 Options: ``--quick`` (small sizes: a smoke check of the suite, targets are not judged),
-``--cases connect100 stream4 ...`` (default: every case of the issue; ``pool``, ``agent``
-and ``proxy`` on request), ``--json FILE`` (raw figures too).
+``--cases connect100 stream4 ...`` (default: every case of the issue; ``pool``, ``agent``,
+``proxy`` and ``scale`` on request), ``--json FILE`` (raw figures too).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from _table import Row, at_once, environment, format_table, row, share_note
 
 SCRIPT = os.path.abspath(__file__)
 DEFAULT_CASES = ("connect10", "connect100", "connect300", "stream4", "copy4", "hosts1000", "miko")
-EXTRA_CASES = ("pool", "agent", "proxy", "cli")
+EXTRA_CASES = ("pool", "agent", "proxy", "cli", "scale")
 SIZES = {
     "full": {
         "connect10": 10,
@@ -362,6 +362,11 @@ class Bench:
                     )
         return rows
 
+    def scale(self) -> list[Row]:
+        import scale_bench
+
+        return scale_bench.rows(self)
+
 
 CASE_HOSTS: dict[str, Callable[[dict[str, int]], int]] = {
     "connect10": lambda s: s["connect10"],
@@ -372,6 +377,7 @@ CASE_HOSTS: dict[str, Callable[[dict[str, int]], int]] = {
     "hosts1000": lambda s: s["hosts1000"],
     "pool": lambda s: s["connect100"],
     "agent": lambda s: s["connect100"],
+    "scale": lambda s: s["hosts1000"],
 }
 
 

@@ -197,3 +197,18 @@ class NotStartedError(PSSHError):
     """
 
     batch: int | None = None
+
+
+class ShardError(PSSHError):
+    """Set as the ``exception`` of every host of a shard of a sharded run
+    (:mod:`pssh.scale`) whose shard did not come back: its worker process
+    died or was killed, the executor lost or cancelled the task, or the shard
+    did not return within ``shard_timeout``. Whether the command ran on the
+    host is then unknown. Also set for a host whose own exception could not
+    be sent back from the worker (its class and message are in the message).
+    ``args`` are ``(message, host, shard, cause)``: ``shard`` is the shard's
+    number (0 = first, also ``.shard``), ``cause`` a readable string naming
+    what the executor reported; ``.host`` is the host.
+    """
+
+    shard: int | None = None
