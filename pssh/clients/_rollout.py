@@ -7,8 +7,8 @@ from __future__ import annotations
 import inspect
 import logging
 import weakref
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Optional, Protocol
 
 import gevent
 
@@ -27,37 +27,45 @@ class Runner(Protocol):
 
     def run_command(self, command: str, *args: Any, **kwargs: Any) -> Any: ...
 
-    def join(self, output: Any = None, consume_output: bool = False,
-             timeout: float | None = None) -> None: ...  # fmt: skip
+    def join(
+        self,
+        output: Any = None,
+        consume_output: bool = False,
+        timeout: float | None = None,
+        *,
+        cancel_on_timeout: bool = False,
+    ) -> None: ...
+
+
+Target = tuple[Optional[int], str, str]
+"""What one host runs: its position in the client's hosts (``None``: not
+there), the host, the command (host arguments applied)."""
 
 
 class Rollout:
-    """Batches and reruns for ``client``."""
+    """Batches and reruns for ``client``.
 
-    def __init__(self, client: Runner) -> None:
+    :param run_targets: ``run_targets(targets, command, run_command_kwargs)``:
+      the client's ``run_command`` on those targets only (each host keeps its
+      position in the hosts, so a list ``host_config`` is read at the right entry)
+    """
+
+    def __init__(
+        self, client: Runner, run_targets: Callable[[list[Target], str, dict[str, Any]], Any]
+    ) -> None:
         self._client = client
+        self._run_targets = run_targets
         self._ran: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        """Per command task: the command (host arguments applied) and the
-        options it ran with."""
+        """Per command task: its target and the options it ran with."""
         self._not_started: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         """Per :class:`NotStartedError`: what its host would have run."""
 
-    def record(self, command: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    def record(
+        self, host: str, index: int | None, command: str, args: tuple, kwargs: dict[str, Any]
+    ) -> None:
         """Called in a command task before it connects: what it runs (so that
         a host that cannot be reached can be rerun too)."""
-        self._ran[gevent.getcurrent()] = (command, args, kwargs)
-
-    def run_on(
-        self, hosts: list[str], command: str, host_args: Any, kwargs: dict[str, Any]
-    ) -> dict[str, HostOutput]:
-        """``run_command`` on ``hosts`` only: the client's hosts are swapped for
-        the call (so not safe while another call runs on this client)."""
-        saved = self._client.hosts
-        self._client.hosts = hosts
-        try:
-            return self._client.run_command(command, host_args=host_args, **kwargs)  # type: ignore[no-any-return]
-        finally:
-            self._client.hosts = saved
+        self._ran[gevent.getcurrent()] = ((index, host, command), args, kwargs)
 
     def run_in_batches(
         self,
@@ -66,6 +74,7 @@ class Rollout:
         max_failures: int | str,
         host_args: Any,
         join_timeout: float | None,
+        cancel_on_timeout: bool,
         run_command_kwargs: dict[str, Any],
     ) -> BatchOutput:
         """``run_in_batches`` of the parallel clients (see theirs)."""
@@ -80,11 +89,13 @@ class Rollout:
         stopped: int | None = None
         start = 0
         for number, end in enumerate(ends, 1):
-            part = list(range(start, end))
-            part_args = None if host_args is None else [host_args[i] for i in part]
-            output = self.run_on([hosts[i] for i in part], command, part_args, run_command_kwargs)
+            targets: list[Target] = []
+            for i in range(start, end):
+                text = command if host_args is None else format_per_host(command, host_args[i])
+                targets.append((i, hosts[i], text))
+            output = self._run_targets(targets, command, run_command_kwargs)
             try:
-                self._client.join(output, timeout=join_timeout)
+                self._client.join(output, timeout=join_timeout, cancel_on_timeout=cancel_on_timeout)
             except Timeout:
                 logger.debug("Batch %s still running after %s seconds", number, join_timeout)
             outs.extend(output.values())
@@ -101,7 +112,7 @@ class Rollout:
                 hosts[index], number, host=hosts[index],
             )  # fmt: skip
             exc.batch = number
-            self._not_started[exc] = (text, (), {})
+            self._not_started[exc] = ((index, hosts[index], text), (), {})
             outs.append(HostOutput(hosts[index], None, None, None, None, None, exception=exc))
         result = BatchOutput()
         keys: list[str] = []
@@ -123,8 +134,8 @@ class Rollout:
         if "host_args" in run_command_kwargs:
             raise TypeError("rerun() runs the commands that ran: host_args is not allowed")
         keys = list(summarize(output).failed) if failed_only else list(output)
-        hosts: list[str] = []
-        commands: list[tuple[str]] = []
+        hosts = self._client.hosts
+        targets: list[Target] = []
         options: dict[str, Any] = {}
         for key in keys:
             host_out = output[key]
@@ -135,13 +146,16 @@ class Rollout:
                 raise ValueError(
                     "No command run by this client is recorded for host %s" % (host_out.host,)
                 )
-            hosts.append(host_out.host)
-            commands.append((ran[0],))
+            index, host, text = ran[0]
+            if index is not None and (index >= len(hosts) or hosts[index] != host):
+                # the client's hosts changed since: the host's first position, if any
+                index = hosts.index(host) if host in hosts else None
+            targets.append((index, host, text))
             options = options or dict(ran[2])
-        if not hosts:
+        if not targets:
             return {}
         accepted = inspect.signature(self._client.run_command).parameters
         kwargs = {name: value for name, value in options.items() if name in accepted}
         kwargs["stop_on_errors"] = False
         kwargs.update(run_command_kwargs)
-        return self.run_on(hosts, "%s", commands, kwargs)
+        return self._run_targets(targets, "%s", kwargs)  # type: ignore[no-any-return]

@@ -79,13 +79,14 @@ class BaseParallelSSHClient:
         self.host_clients: dict[Any, Any] = {}
         self.cmds: list[gevent.Greenlet] | None = None
         self._last_output: Any = None
+        self._next_targets: list[tuple[int | None, str, str]] | None = None
         self._clients = HostClients(
             self.host_clients, self._new_client, lambda client: self._client_alive(client),
             lambda: isinstance(self.host_config, (list, tuple)),
         )  # fmt: skip
         self._completion = Completion(self._client_of, lambda: self._last_output)
         self._copies = CopyFanOut(self.pool, self._get_client, lambda: self._hosts)
-        self._rollout = Rollout(self)
+        self._rollout = Rollout(self, self._run_targets)
         self._shells = ParallelShells(
             self.pool, self._get_client, lambda: self._hosts, lambda: self.timeout
         )
@@ -179,31 +180,32 @@ class BaseParallelSSHClient:
         for name, func in (("on_finished", on_finished), ("on_line", on_line)):
             if func is not None and not callable(func):
                 raise TypeError("%s must be callable, got %r" % (name, func))
-        hosts = self.hosts
-        check_per_host(host_args, hosts, "host arguments")
-        commands = [
-            format_per_host(command, host_args[i]) if host_args is not None else command
-            for i in range(len(hosts))
-        ]
+        targets, self._next_targets = self._next_targets, None
+        if targets is None:
+            hosts = self.hosts
+            check_per_host(host_args, hosts, "host arguments")
+            targets = [
+                (
+                    i,
+                    host,
+                    format_per_host(command, host_args[i]) if host_args is not None else command,
+                )
+                for i, host in enumerate(hosts)
+            ]
         "".encode(encoding)
+        watched = on_finished is not None or on_line is not None
+        watching = (on_line, keep_output, on_finished) if watched else None
         self.cmds = [
             self.pool.spawn(
-                command_task, host, self._run_command, host, commands[i], *args,
-                user=user, use_pty=use_pty, shell=shell, encoding=encoding, _host_index=i,
-                **kwargs,
+                self._start_host, host, text, index, watching, *args,
+                user=user, use_pty=use_pty, shell=shell, encoding=encoding, **kwargs,
             )
-            for i, host in enumerate(hosts)
+            for index, host, text in targets
         ]  # fmt: skip
         output: dict[str, HostOutput] = {}
-        watched = on_finished is not None or on_line is not None
         failure: BaseException | None = None
         for cmd in self.cmds:
             failed = self.get_output(cmd, output, timeout=greenlet_timeout)
-            if watched:
-                host_out = list(output.values())[-1]
-                host_out._watcher = gevent.spawn(
-                    watch, host_out, self._client_of, on_line, keep_output, on_finished
-                )
             if failed is not None and stop_on_errors:
                 failure = failed
                 break
@@ -212,13 +214,59 @@ class BaseParallelSSHClient:
             raise failure
         return list(output.values()) if return_list else output
 
+    def _run_targets(self, targets: list[tuple[int | None, str, str]], command: str,
+                     kwargs: dict[str, Any]) -> Any:  # fmt: skip
+        """``run_command`` on ``targets`` only: ``(position in hosts or None, host,
+        command text)`` each (the rollout's batches and reruns; ``command`` is
+        only the template they came from)."""
+        self._next_targets = targets
+        try:
+            return self.run_command(command, **kwargs)
+        finally:
+            self._next_targets = None
+
+    def _start_host(
+        self, host: str, command: str, index: int | None, watching: tuple | None,
+        *args: Any, **kwargs: Any,
+    ) -> HostOutput:  # fmt: skip
+        # One host's pool task: start the command, make its output and, with
+        # callbacks, start its watcher at once (not when the caller's loop reaches it)
+        result = command_task(
+            host, self._run_command, host, command, *args, _host_index=index, **kwargs
+        )
+        host_out = self._host_output(gevent.getcurrent(), result)
+        if watching is not None:
+            host_out._watcher = gevent.spawn(watch, host_out, self._client_of, *watching)
+        return host_out
+
     def _run_command(self, host: str, command: str, *args: Any, **kwargs: Any) -> Any:
         index = kwargs.pop("_host_index", None)
-        self._rollout.record(command, args, kwargs)  # before connecting: a rerun needs it
+        self._rollout.record(host, index, command, args, kwargs)  # before connecting
         client = self._get_client(host, index)
         # the client get_output gives the output (a host may have several)
         gevent.getcurrent()._pssh_client = client  # type: ignore[attr-defined]
         return client.run_command(command, *args, **kwargs)
+
+    def _host_output(self, cmd: gevent.Greenlet, result: Any) -> HostOutput:
+        # the HostOutput of a command task's result (its output, or Failed)
+        if isinstance(result, Failed):
+            alias = getattr(self.host_clients.get(result.host), "alias", None)
+            return HostOutput(
+                result.host, cmd, None, None, None, None, exception=result.exception, alias=alias
+            )
+        channel, host, stdout, stderr, stdin = result
+        # the client that ran it (a host may have several, see HostConfig lists)
+        client = getattr(cmd, "_pssh_client", None) or self.host_clients.get(host)
+        command_info = getattr(client, "command_info", None)
+        sent, read_timeout = command_info(channel) if command_info else (None, None)
+        host_out = HostOutput(
+            host, cmd, channel, stdout, stderr, stdin,
+            alias=getattr(client, "alias", None), read_timeout=read_timeout,
+            fully_qualified_command=sent,
+        )  # fmt: skip
+        # The exit code is asked of the host's client when it is read.
+        host_out._client = client
+        return host_out
 
     def get_output(
         self, cmd: gevent.Greenlet, output: dict, timeout: float | None = None
@@ -238,27 +286,10 @@ class BaseParallelSSHClient:
         :rtype: :py:class:`BaseException` or ``None``
         """
         result = cmd.get(timeout=timeout)
-        if isinstance(result, Failed):
-            exc = result.exception
-            host = result.host
-            key = dedupe_key(host, output)
-            alias = getattr(self.host_clients.get(host), "alias", None)
-            output[key] = HostOutput(host, cmd, None, None, None, None, exception=exc, alias=alias)
-            return exc
-        channel, host, stdout, stderr, stdin = result
-        key = dedupe_key(host, output)
-        # the client that ran it (a host may have several, see HostConfig lists)
-        client = getattr(cmd, "_pssh_client", None) or self.host_clients.get(host)
-        command_info = getattr(client, "command_info", None)
-        sent, read_timeout = command_info(channel) if command_info else (None, None)
-        host_out = output[key] = HostOutput(
-            host, cmd, channel, stdout, stderr, stdin,
-            alias=getattr(client, "alias", None), read_timeout=read_timeout,
-            fully_qualified_command=sent,
-        )  # fmt: skip
-        # The exit code is asked of the host's client when it is read.
-        host_out._client = client
-        return None
+        host_out = result if isinstance(result, HostOutput) else self._host_output(cmd, result)
+        output[dedupe_key(host_out.host, output)] = host_out
+        # failed to start (a watcher may set the exception of one that started, later)
+        return host_out.exception if host_out.channel is None else None
 
     def get_last_output(
         self, cmds: list[gevent.Greenlet] | None = None
@@ -537,6 +568,8 @@ class BaseParallelSSHClient:
         max_failures: int | str = 0,
         host_args: Any = None,
         join_timeout: float | None = None,
+        *,
+        cancel_on_timeout: bool = False,
         **run_command_kwargs: Any,
     ) -> BatchOutput:
         """Roll ``command`` out in batches, stopping when too many hosts fail.
@@ -560,7 +593,10 @@ class BaseParallelSSHClient:
           for ``run_command``
         :param join_timeout: seconds each batch may run; hosts still running
           then count as failed (``'timeout'``) and their commands are left
-          running
+          running, unless ``cancel_on_timeout``
+        :param cancel_on_timeout: (keyword only) cancel the commands of a batch
+          still running after ``join_timeout`` (as ``join`` does), before
+          counting them
         :param run_command_kwargs: passed to ``run_command`` for every batch
           (``stop_on_errors`` defaults to ``False`` here: a host that cannot be
           reached is a failure to count, not an exception)
@@ -573,8 +609,9 @@ class BaseParallelSSHClient:
           :class:`~pssh.exceptions.HostArgumentException` on too few ``host_args``
         """
         return self._rollout.run_in_batches(
-            command, batches, max_failures, host_args, join_timeout, run_command_kwargs
-        )
+            command, batches, max_failures, host_args, join_timeout, cancel_on_timeout,
+            run_command_kwargs,
+        )  # fmt: skip
 
     def rerun(
         self, output: dict, failed_only: bool = True, **run_command_kwargs: Any

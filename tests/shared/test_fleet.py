@@ -255,3 +255,94 @@ def test_rerun_refuses_an_output_it_did_not_make(fleet):
     _, output = run_all(fleet)
     with pytest.raises(ValueError, match=FAILS):
         fleet.client().rerun(output)
+
+
+# -- a list host_config, read by position in every batch and rerun ----------------------
+
+
+def by_position_client(fleet, hosts):
+    """A client whose 2.x ``host_config`` list gives the first host the servers' port and
+    the second a refused one: which entry a host got shows in whether it connects."""
+    from pssh.config import HostConfig
+
+    cfg = fleet.cfg
+    client = PARALLEL[fleet.family](
+        hosts, user=cfg.user, pkey=None, allow_agent=False, num_retries=1, retry_delay=0,
+        timeout=20, known_hosts=fleet.known_hosts, host_key_policy="strict", ssh_config="none",
+        host_config=[HostConfig(port=cfg.port, private_key=cfg.pkey),
+                     HostConfig(port=refused_port(), private_key=cfg.pkey)],
+    )  # fmt: skip
+    fleet.clients.append(client)
+    return client
+
+
+def test_batches_read_a_host_config_list_by_position(fleet):
+    hosts = [GOOD[0], GOOD[1]]
+    client = by_position_client(fleet, hosts)
+    output = client.run_in_batches(
+        COMMAND, batches=(1, 2), max_failures=1, host_args=fleet.host_args(hosts), use_pty=False
+    )
+    assert output.batches == [[GOOD[0]], [GOOD[1]]]
+    assert output[GOOD[0]].exit_code == 0
+    # the second batch's host is still the list's second entry (its refused port)
+    assert summarize(output).failed == {GOOD[1]: "unreachable"}
+    assert fleet.ran() == [GOOD[0]]
+
+
+def test_a_host_named_twice_keeps_its_entry_in_batches_and_reruns(fleet):
+    hosts = [GOOD[0], GOOD[0]]
+    client = by_position_client(fleet, hosts)
+    output = client.run_in_batches(
+        COMMAND, batches=(1, 2), max_failures=1, host_args=fleet.host_args(hosts), use_pty=False
+    )
+    key = GOOD[0] + "_1"
+    assert list(output) == [GOOD[0], key]
+    assert output[GOOD[0]].exit_code == 0
+    assert summarize(output).failed == {key: "unreachable"}
+    assert fleet.ran() == [GOOD[0]]
+    again = client.rerun(output)
+    client.join(again)
+    assert list(again) == [GOOD[0]]  # the host, rerun with its second entry: refused again
+    assert summarize(again).failed == {GOOD[0]: "unreachable"}
+    assert fleet.ran() == []
+
+
+# -- callbacks start with each host, not in host order ---------------------------------
+
+
+def test_a_host_slow_to_connect_does_not_hold_back_the_others_lines(family, fleet):
+    """The first host accepts the connection and never answers (it fails after the
+    client's 5 s timeout); the second host's line is handed out while the first is still
+    connecting, not after it failed."""
+    import gevent
+
+    cfg = fleet.cfg
+    listener = socket.socket()
+    listener.bind(("127.0.0.60", 0))
+    listener.listen(8)
+    held = []
+    acceptor = gevent.spawn(lambda: held.append(listener.accept()[0]))
+    silent = "127.0.0.60"
+    events = []
+    try:
+        client = PARALLEL[family](
+            [silent, GOOD[0]], user=cfg.user, port=cfg.port, pkey=cfg.pkey, allow_agent=False,
+            num_retries=1, retry_delay=0, timeout=5, known_hosts=fleet.known_hosts,
+            host_key_policy="strict", ssh_config="none",
+            host_config={silent: {"port": listener.getsockname()[1]}},
+        )  # fmt: skip
+        fleet.clients.append(client)
+        output = client.run_command(
+            "echo hello", stop_on_errors=False,
+            on_line=lambda host, stream, line: events.append(("line", host, line)),
+            on_finished=lambda out: events.append(("finished", out.host)),
+        )  # fmt: skip
+        client.join(output)
+    finally:
+        acceptor.kill()
+        for sock in (*held, listener):
+            sock.close()
+    assert output[silent].exception is not None
+    assert ("line", GOOD[0], "hello") in events and ("finished", silent) in events
+    assert events.index(("line", GOOD[0], "hello")) < events.index(("finished", silent))
+    assert events.count(("finished", silent)) == 1 and events.count(("finished", GOOD[0])) == 1
