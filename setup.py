@@ -27,7 +27,7 @@ setup(
         "paramiko>=3.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-timeout", "build", "wheel"],
+        "test": ["pytest>=7", "pytest-timeout", "build", "wheel", "sphinx"],
         "dev": ["pytest>=7", "pytest-timeout", "ruff", "mypy", "sphinx", "build"],
     },
     entry_points={"console_scripts": ["pssh = pssh.cli:main"]},
