@@ -21,9 +21,12 @@ doc/troubleshooting.rst's source comment):
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -161,3 +164,17 @@ def disconnect_all(namespace: dict) -> None:
                 value.disconnect()
             except Exception:  # an example's client in any state: closing is best effort
                 pass
+
+
+@contextmanager
+def kept_logging() -> Iterator[None]:
+    """Undo what examples do to the ``pssh`` loggers (``enable_host_logger`` and the
+    like), so one page's logging does not change the next page's run."""
+    loggers = [logging.getLogger(name) for name in ("pssh", "pssh.host_logger")]
+    saved = [(lg, lg.level, list(lg.handlers)) for lg in loggers]
+    try:
+        yield
+    finally:
+        for lg, level, handlers in saved:
+            lg.setLevel(level)
+            lg.handlers[:] = handlers

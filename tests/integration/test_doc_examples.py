@@ -14,6 +14,7 @@ from doc_examples import (
     disconnect_all,
     example_home,
     examples,
+    kept_logging,
     run_examples,
 )
 
@@ -38,7 +39,8 @@ def test_page_examples_run(page, example_env):
     page_examples = [e for e in examples(page) if e.not_run is None and e.family == "native"]
     namespace: dict = {"__name__": "__main__"}
     try:
-        run_examples(page_examples, namespace)
+        with kept_logging():
+            run_examples(page_examples, namespace)
     finally:
         disconnect_all(namespace)
 

@@ -4,7 +4,14 @@ written against the embedded OpenSSH servers, in the process the paramiko client
 from __future__ import annotations
 
 import pytest
-from doc_examples import PAGES, disconnect_all, example_home, examples, run_examples
+from doc_examples import (
+    PAGES,
+    disconnect_all,
+    example_home,
+    examples,
+    kept_logging,
+    run_examples,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +38,7 @@ def test_page_paramiko_examples_run(page, example_env):
     page_examples = [e for e in examples(page) if e.not_run is None and e.family == "miko"]
     namespace: dict = {"__name__": "__main__"}
     try:
-        run_examples(page_examples, namespace)
+        with kept_logging():
+            run_examples(page_examples, namespace)
     finally:
         disconnect_all(namespace)
