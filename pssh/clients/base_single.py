@@ -158,8 +158,9 @@ class BaseSSHClient:
         :param callback_args: Arguments for call back function
         :type callback_args: tuple
         :param encoding: Encoding of byte lines in the buffer (as
-          :py:meth:`~pssh.clients.native.single.SSHClient.read_output` yields them, or a file object's lines, whose
-          line ending is dropped). Text lines are handed out as they are.
+          :py:meth:`~pssh.clients.native.single.SSHClient.read_output` yields
+          them, or a file object's lines, whose line ending is dropped). Text
+          lines are handed out as they are.
         :type encoding: str
         """
         lines = _text_lines(output_buffer, encoding)

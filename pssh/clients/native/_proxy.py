@@ -64,9 +64,10 @@ class ProxyConnection(Hop):
 
 
 class ProxiedSSHClient(SSHClient):
-    """A native :class:`~pssh.clients.native.single.SSHClient` whose connection to ``host`` runs through
-    a tunnel of ``proxy`` (a :class:`ProxyConnection`, shared by many clients).
-    Takes :class:`~pssh.clients.native.single.SSHClient`'s keyword arguments; ``proxy_host`` is set to the proxy.
+    """A native :class:`~pssh.clients.native.single.SSHClient` whose connection
+    to ``host`` runs through a tunnel of ``proxy`` (a :class:`ProxyConnection`,
+    shared by many clients). Takes that client's keyword arguments;
+    ``proxy_host`` is set to the proxy.
     """
 
     def __init__(self, host: str, proxy: Hop, **kwargs: Any) -> None:
