@@ -16,8 +16,11 @@ fails on any import cycle, imports inside functions included):
    ``_proxy_command``, ``_route`` (the shape of a route), ``_host_keys``
    (OpenSSH config lookup, host key checks), then ``_settings`` (one frozen
    :class:`~pssh.clients._settings.HostSettings` per host, route included,
-   from one merge function), then ``base_single`` (one host) and
-   ``base_pssh`` (fan-out over a gevent pool).
+   from one merge function, reading ``host_config`` through ``_host_config``),
+   then ``base_single`` (one host); the parallel fan-out's parts
+   (``_tasks``, ``_host_clients``, ``_watch``, ``_completion``,
+   ``_copy_fanout``, ``_rollout``, ``_parallel_shells``) and ``base_pssh``,
+   the public face composed of them.
 3. The backends: :mod:`pssh.clients.native` and :mod:`pssh.clients.miko`
    (their package docstrings give their own layering).
 4. Facades: :mod:`pssh.clients` (the native clients), the deprecated 1.x

@@ -4,7 +4,10 @@ native (ssh2-python / libssh2) parallel client.
 Layering: the shared helpers (``_sock``, ``_proxy_command``, ``_route``,
 ``_host_keys`` ...) -> ``_settings`` (each host's
 ``HostSettings`` and route, decided once for
-every backend) -> ``base_single`` / ``base_pssh`` -> ``native`` and ``miko``
+every backend) -> ``base_single`` / the fan-out parts (``_tasks``,
+``_host_clients``, ``_watch``, ``_completion``, ``_copy_fanout``,
+``_rollout``, ``_parallel_shells``) -> ``base_pssh`` (composed of them) ->
+``native`` and ``miko``
 -> this facade (the native clients)."""
 
 import logging

@@ -28,7 +28,7 @@ def test_proxy_falls_back_to_host_password(sshd, proxy_sshd):
                                password=sshd.password, proxy_host=proxy_sshd.host,
                                proxy_port=proxy_sshd.port, num_retries=1)  # fmt: skip
     assert _whoami(client, sshd.host) == [sshd.user]
-    proxy = client.host_clients[sshd.host]._proxy_client
+    proxy = client.host_clients[sshd.host].proxy_client
     assert proxy is not None and proxy.user == sshd.user
 
 

@@ -7,9 +7,10 @@ Importing this package (or :mod:`pssh.pssh_client` / :mod:`pssh.ssh_client`)
 monkey patches the Python standard library with gevent. Import it before
 anything else in your program.
 
-Layering: ``_errors`` -> ``_output``, ``_sftp``; ``_forward``; ``_options``
--> ``single`` (``SSHClient``; a ``proxy_host`` or ``ProxyJump`` hop is
-another ``SSHClient`` made from the hop's settings, which its route gives)
+Layering: ``_errors`` -> ``_output``, ``_sftp``; ``_forward``; ``_options``;
+``_proxies`` -> ``_connect`` (socket, route, login) -> ``single``
+(``SSHClient``; a ``proxy_host`` or ``ProxyJump`` hop is another
+``SSHClient`` made from the hop's settings, which its route gives)
 -> ``parallel`` (``ParallelSSHClient``).
 """
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import gevent
 from gevent.event import Event
+from paramiko.common import cMSG_CHANNEL_REQUEST
+from paramiko.message import Message
 
 from ...exceptions import Timeout
 from .._lines import LineSplitter
@@ -205,3 +207,20 @@ class Stdin:
 
     def __repr__(self) -> str:
         return f"<Stdin for {self.host}>"
+
+
+def send_signal(channel: Any, signame: str) -> None:
+    """Send the SSH ``signal`` channel request (RFC 4254 6.9) for the command
+    on ``channel``, unless it has ended. paramiko's
+    :py:class:`~paramiko.channel.Channel` has no method for it, so the request
+    is built with paramiko's message API and sent on the channel's transport,
+    as paramiko sends its own channel requests."""
+    if channel is None or channel.closed or channel.exit_status_ready():
+        return
+    msg = Message()
+    msg.add_byte(cMSG_CHANNEL_REQUEST)
+    msg.add_int(channel.remote_chanid)
+    msg.add_string("signal")
+    msg.add_boolean(False)
+    msg.add_string(signame)
+    channel.transport._send_user_message(msg)

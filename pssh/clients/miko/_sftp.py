@@ -62,7 +62,7 @@ class SFTPMixin:
 
     host: str
 
-    def _transport(self) -> paramiko.Transport:
+    def transport(self) -> paramiko.Transport:
         raise NotImplementedError
 
     def _make_sftp(self) -> paramiko.SFTPClient:
@@ -71,7 +71,7 @@ class SFTPMixin:
         :raises: :py:class:`pssh.exceptions.SFTPError` when the server
           refuses SFTP.
         """
-        transport = self._transport()
+        transport = self.transport()
         with map_errors(self.host, "starting SFTP session", sftp=True):
             sftp = paramiko.SFTPClient.from_transport(transport)
             if sftp is None:

@@ -42,7 +42,7 @@ def open_shell(
     host = client.host
     try:
         with map_errors(host, "opening a channel"):
-            channel = client._transport().open_session(timeout=client.timeout)
+            channel = client.transport().open_session(timeout=client.timeout)
     except (SSHException, ConnectionErrorException) as exc:
         raise SessionError(
             "Error opening a channel on host %s: the session is no longer connected - %s",

@@ -18,8 +18,6 @@ from typing import Any
 
 import paramiko
 from gevent import Timeout as GTimeout
-from paramiko.common import cMSG_CHANNEL_REQUEST
-from paramiko.message import Message
 
 from ...constants import DEFAULT_RETRIES, RETRY_DELAY
 from ...exceptions import (
@@ -34,31 +32,26 @@ from ...exceptions import (
 )
 from .._host_keys import ConfigArg, KnownHostsArg, PolicyArg
 from .._lines import codec_name
-from .._route import Direct, Via
+from .._route import Via
 from .._settings import HostSettings, ProxyArgs, settings_for
 from .._shell import InteractiveShell
-from .._sock import open_socket
 from ..base_single import BaseSSHClient, Holders
-from ._errors import map_errors, map_proxy_errors
+from ._connect import Connector
+from ._errors import map_errors
 from ._forward import forward_agent
 from ._options import (
     PKeyArg,
-    VerifyHostKey,
     check_paramiko_kwargs,
     load_pkey,
-    transport_factory,
     wrap_command,
 )
-from ._output import ChannelOutput, Stdin, iter_lines, output_dropped
+from ._output import ChannelOutput, Stdin, iter_lines, output_dropped, send_signal
 from ._proxies import SharedProxies
 from ._sftp import SFTPMixin
 from ._shell import open_shell as _open_shell
 
 logger = logging.getLogger(__name__)
 host_logger = logging.getLogger("pssh.host_logger")
-
-NO_AUTH_METHODS = "No authentication methods available"
-"""paramiko's message when it has no credential to try at all."""
 
 # as in 1.8.0, except failed authentication: a retry only costs time and lockouts
 _RETRY_ON = (UnknownHostException, ConnectionErrorException, Timeout, SessionError, ProxyError,
@@ -271,10 +264,14 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         self.paramiko_kwargs = paramiko_kwargs
         self._openssh_config_file = _openssh_config_file
         self.client: paramiko.SSHClient | None = None
-        self._proxy_client: SSHClient | None = None
-        # a parallel client's proxy connections, shared by its hosts
-        self._proxies = _proxies
-        self._proxy_command = settings.proxy_command()
+        login = {
+            "username": self.user, "password": self.password, "pkey": self.pkey,
+            "port": self.port, "timeout": self.timeout, "allow_agent": self.allow_agent,
+        }  # fmt: skip
+        self._connector = Connector(
+            settings, login, self.host_keys, self.agent, paramiko_kwargs, _proxies,
+            _proxy_client_for,
+        )  # fmt: skip
         # until the user drops the command's output (see Holders)
         self._outputs: dict[Any, ChannelOutput] = {}
         # a refused host key or failed authentication is final: no retry can change it
@@ -285,75 +282,13 @@ class SSHClient(SFTPMixin, BaseSSHClient):
     # -- connection -------------------------------------------------------
 
     def _connect(self) -> None:
-        sock = self._open_sock()
-        client = paramiko.SSHClient()  # no host keys loaded: the policy sees every key
-        client.set_missing_host_key_policy(VerifyHostKey(self.host_keys))
-        if self.agent is not None:
-            client._agent = self.agent  # paramiko asks it instead of the system agent
-        kwargs: dict[str, Any] = {
-            "hostname": self.hostname, "port": self.port, "username": self.user,
-            "password": self.password, "pkey": self.pkey, "sock": sock, "timeout": self.timeout,
-            "allow_agent": self.allow_agent or self.agent is not None,
-            "banner_timeout": self.timeout, "auth_timeout": self.timeout,
-            "look_for_keys": self.settings.identity_auth, "compress": self.settings.compress,
-        }  # fmt: skip
-        kwargs.update(self.paramiko_kwargs)
-        kwargs["transport_factory"] = transport_factory(
-            self.host_keys, kwargs.get("transport_factory")
-        )
-        try:
-            # an SSH protocol error while logging in stays SSHException (as in
-            # 1.8.0); having no credential to offer at all is failed authentication
-            with map_errors(self.host, "connecting", port=self.port):
-                try:
-                    client.connect(**kwargs)
-                except paramiko.SSHException as exc:
-                    if str(exc) == NO_AUTH_METHODS:
-                        raise paramiko.AuthenticationException(
-                            "no key, agent key or password to offer"
-                        ) from exc
-                    raise
-        except BaseException as exc:
-            # (asked before closing: a proxy sees the end of its input and exits)
-            failed = self._proxy_command.failure(exc) if self._proxy_command else None
-            client.close()
-            sock.close()
-            if self._proxy_command is not None:
-                self._proxy_command.stop()
-            if failed is not None and isinstance(exc, Exception):
-                raise failed from exc
-            raise
-        self.client = client
-        interval = self.settings.keepalive_interval
-        transport = client.get_transport()
-        if interval and transport is not None:
-            transport.set_keepalive(interval)
+        self.client = self._connector.connect(self.hostname)
 
-    def _open_sock(self) -> Any:
-        route = self.settings.route
-        if self._proxy_command is not None:
-            return self._proxy_command.open()
-        if isinstance(route, Direct):
-            return open_socket(
-                route.address, route.port, self.timeout, name=self.host,
-                ipv6_only=self.settings.ipv6_only,
-            )  # fmt: skip
-        if not isinstance(route, Via):
-            raise ValueError("no route to %s" % (self.host,))
-        hop = route.proxy
-        with map_proxy_errors(self.host, hop.host, hop.login_port, port=self.port):
-            proxy = self._proxy_client
-            if self._proxies is not None:
-                proxy = self._proxy_client = self._proxies.client_for(route, _proxy_client_for)
-            elif proxy is None or not proxy.connected:
-                # the proxy's own client, made from its settings (its route
-                # reaches an earlier ProxyJump hop the same way)
-                proxy = self._proxy_client = SSHClient(hop.host, _settings=hop)
-            transport = proxy._transport()
-            return transport.open_channel(
-                "direct-tcpip", (route.address, route.port), ("127.0.0.1", 0),
-                timeout=self.timeout,
-            )  # fmt: skip
+    @property
+    def proxy_client(self) -> SSHClient | None:
+        """The client of the proxy host (or last ``ProxyJump`` hop) this host is
+        reached through, once connected; ``None`` for a direct route."""
+        return self._connector.proxy_client  # type: ignore[no-any-return]
 
     @property
     def connected(self) -> bool:
@@ -361,7 +296,12 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         transport = self.client.get_transport() if self.client is not None else None
         return transport is not None and transport.is_active()
 
-    def _transport(self) -> paramiko.Transport:
+    def transport(self) -> paramiko.Transport:
+        """The connection's paramiko transport (for a proxied host's
+        channel, SFTP and shells).
+
+        :raises: :py:class:`pssh.exceptions.SessionError` when disconnected.
+        """
         transport = self.client.get_transport() if self.client is not None else None
         if transport is None or not transport.is_active():
             raise SessionError("Client for host %s is disconnected", self.host, host=self.host)
@@ -375,11 +315,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         if self.client is not None:
             self.client.close()
             self.client = None
-        if self._proxy_client is not None and self._proxies is None:
-            self._proxy_client.disconnect()  # (a shared one stays for the other hosts)
-        self._proxy_client = None
-        if self._proxy_command is not None:
-            self._proxy_command.stop()
+        self._connector.close()
 
     def __enter__(self) -> SSHClient:
         return self
@@ -468,7 +404,7 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         cmd = wrap_command(command, sudo, user, shell, use_shell)
         try:
             with map_errors(self.host, "opening a channel"):
-                channel = self._transport().open_session(timeout=self.timeout)
+                channel = self.transport().open_session(timeout=self.timeout)
         except (SSHException, ConnectionErrorException) as exc:
             # the connection died under us: as 1.8.0, that is a SessionError
             raise SessionError(
@@ -596,16 +532,8 @@ class SSHClient(SFTPMixin, BaseSSHClient):
         so the request is built with paramiko's message API and sent on the
         channel's transport, as paramiko sends its own channel requests. The
         server may ignore it (see :doc:`/advanced`)."""
-        if channel is None or channel.closed or channel.exit_status_ready():
-            return
-        msg = Message()
-        msg.add_byte(cMSG_CHANNEL_REQUEST)
-        msg.add_int(channel.remote_chanid)
-        msg.add_string("signal")
-        msg.add_boolean(False)
-        msg.add_string(signame)
         with map_errors(self.host, "sending signal %s" % (signame,)):
-            channel.transport._send_user_message(msg)
+            send_signal(channel, signame)
 
 
 def _proxy_client_for(settings: HostSettings) -> SSHClient:

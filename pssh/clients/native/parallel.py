@@ -548,7 +548,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
           file's permission bits from its first byte (a file that exists
           keeps its own, as with OpenSSH's ``scp``). See :doc:`/security`.
         """
-        return self._spawn_uploads("scp_send", local_file, remote_file, recurse, copy_args)
+        return self._copies.uploads("scp_send", local_file, remote_file, recurse, copy_args)
 
     def scp_recv(
         self,
@@ -585,6 +585,6 @@ class ParallelSSHClient(BaseParallelSSHClient):
           symbolic link found in the local destination is never followed
           (the copy of that host fails instead). See :doc:`/security`.
         """
-        return self._spawn_downloads(
+        return self._copies.downloads(
             "scp_recv", remote_file, local_file, recurse, suffix_separator, copy_args
         )
