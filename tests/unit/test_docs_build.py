@@ -48,6 +48,8 @@ def test_api_pages_show_public_bases_only(built_docs):
             ):
                 shown.append((name, title))
     assert shown, "no 'Bases:' line found: the check would pass vacuously"
-    private = [(page, base) for page, base in shown if any(p.startswith("_") for p in base.split("."))]
+    private = [
+        (page, base) for page, base in shown if any(p.startswith("_") for p in base.split("."))
+    ]
     assert not private, private
     assert ("native_parallel.html", "pssh.clients.base_pssh.BaseParallelSSHClient") in shown
