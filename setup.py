@@ -27,7 +27,7 @@ setup(
         "paramiko>=3.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-timeout", "build", "wheel", "dask[distributed]"],
+        "test": ["pytest>=7", "pytest-timeout", "build", "wheel", "sphinx", "dask[distributed]"],
         "dev": ["pytest>=7", "pytest-timeout", "ruff", "mypy", "sphinx", "build"],
         # sharded runs (pssh.scale) on an existing cluster: imported only when used
         "dask": ["dask[distributed]"],

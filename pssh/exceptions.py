@@ -19,7 +19,8 @@ is the host, the last two the attempt that failed and the attempts allowed):
 ========================================  ===================================================
 
 Which class each kind of failure raises, on both clients, is one table:
-:data:`pssh.clients._failures.TABLE` (shown in the advanced documentation).
+the failure table (``pssh.clients._failures.TABLE``, shown as "Which exception for
+which failure" in the advanced documentation).
 
 ``cause`` is a readable string (the original exception is ``__cause__``).
 :class:`SFTPIOError` is also an :class:`OSError` (``IOError``) and
@@ -116,7 +117,7 @@ class SSHProtocolError(SessionError, SSHException):
     Both a :class:`SessionError` (what the native client raised for it) and
     an :class:`SSHException` (what the paramiko client raised), so that 1.8.0
     code written for either client still catches it. See
-    :data:`pssh.clients._failures.TABLE`.
+    the failure table (``pssh.clients._failures.TABLE``).
     """
 
 

@@ -26,11 +26,11 @@ class HostOutput(dict):
     :param channel: SSH channel used for command execution
     :type channel: :py:class:`socket.socket` compatible object
     :param stdout: Standard output buffer
-    :type stdout: generator
+    :type stdout: :py:class:`~collections.abc.Iterator` of str
     :param stderr: Standard error buffer
-    :type stderr: generator
+    :type stderr: :py:class:`~collections.abc.Iterator` of str
     :param stdin: Standard input buffer
-    :type stdin: :py:func:`file`-like object
+    :type stdin: file-like object (``write``, ``flush``)
     :param exit_code: Exit code of command: ``None`` until the command has
       finished. Reading ``stdout`` and ``stderr`` to their end finishes it
       (``join`` is not needed for the exit code); reading this attribute

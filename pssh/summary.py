@@ -25,7 +25,7 @@ Causes
 =================  ====================================================================
 
 Causes are decided by the exception's class (see :mod:`pssh.exceptions` and the
-failure table :data:`pssh.clients._failures.TABLE`) and by whether the command
+failure table ``pssh.clients._failures.TABLE``) and by whether the command
 had started: a :class:`~pssh.exceptions.Timeout` or a
 :class:`~pssh.exceptions.ConnectionErrorException` met before any command ran
 means the host was unreachable; met after, a timeout or an error.

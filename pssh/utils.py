@@ -99,7 +99,7 @@ def enable_logger(_logger: logging.Logger, level: int = logging.INFO) -> None:
     :param _logger: Logger to enable, for example ``pssh.logger``.
     :type _logger: :py:class:`logging.Logger`
     :param level: Logging level to set on the logger. Defaults to
-      :data:`logging.INFO`.
+      ``logging.INFO``.
     :type level: int
     :rtype: None
     """
@@ -221,7 +221,7 @@ def load_private_key(_pkey: KeySource, password: str | None = None) -> paramiko.
 
     :param _pkey: File object or file name containing private key. File objects
       may be opened in text or binary mode; ``~`` in file names is expanded.
-    :type _pkey: file/str
+    :type _pkey: str or file object (text or binary: ``read``)
     :param password: (Optional) Passphrase of an encrypted private key.
     :type password: str
     :raises: :py:class:`pssh.exceptions.SSHException` naming the file when the

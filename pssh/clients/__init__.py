@@ -3,7 +3,7 @@ native (ssh2-python / libssh2) parallel client.
 
 Layering: the shared helpers (``_sock``, ``_proxy_command``, ``_route``,
 ``_host_keys`` ...) -> ``_settings`` (each host's
-:class:`~pssh.clients._settings.HostSettings` and route, decided once for
+``HostSettings`` and route, decided once for
 every backend) -> ``base_single`` / the fan-out parts (``_tasks``,
 ``_host_clients``, ``_watch``, ``_completion``, ``_copy_fanout``,
 ``_rollout``, ``_parallel_shells``) -> ``base_pssh`` (composed of them) ->

@@ -9,7 +9,7 @@ line generators, read timeout and memory bound per line, with every command's li
 stream.
 
 Each client family opens the channel and makes its output streams in its own module
-(:mod:`pssh.clients.native._shell`, :mod:`pssh.clients.miko._shell`); what this module
+(``pssh.clients.native._shell``, ``pssh.clients.miko._shell``); what this module
 needs of the single-host client is :class:`ShellClient`.
 """
 

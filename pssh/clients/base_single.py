@@ -150,16 +150,17 @@ class BaseSSHClient:
         """Read from output buffers and log to ``host_logger``.
 
         :param output_buffer: Iterator containing buffer
-        :type output_buffer: iterator
+        :type output_buffer: :py:class:`~collections.abc.Iterator`
         :param prefix: String to prefix log output to ``host_logger`` with
         :type prefix: str
         :param callback: Function to call back once buffer is depleted:
-        :type callback: function
+        :type callback: :py:class:`~collections.abc.Callable`
         :param callback_args: Arguments for call back function
         :type callback_args: tuple
         :param encoding: Encoding of byte lines in the buffer (as
-          :py:meth:`read_output` yields them, or a file object's lines, whose
-          line ending is dropped). Text lines are handed out as they are.
+          :py:meth:`~pssh.clients.native.single.SSHClient.read_output` yields
+          them, or a file object's lines, whose line ending is dropped). Text
+          lines are handed out as they are.
         :type encoding: str
         """
         lines = _text_lines(output_buffer, encoding)

@@ -42,7 +42,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
       authentication is not retried.
     :type num_retries: int
     :param retry_delay: Number of seconds to wait between retries. Defaults
-      to :py:class:`pssh.constants.RETRY_DELAY`
+      to :py:data:`pssh.constants.RETRY_DELAY`
     :type retry_delay: int
     :param timeout: (Optional) Number of seconds to wait before connection
       and authentication attempt times out. Note that total time before
@@ -269,7 +269,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
 
         :rtype: Dictionary with host as key and
           :py:class:`pssh.output.HostOutput` as value as per
-          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output` (a list
+          :py:meth:`get_output` (a list
           with ``return_list``)
 
         :raises: :py:class:`pssh.exceptions.AuthenticationException` on
@@ -322,7 +322,9 @@ class ParallelSSHClient(BaseParallelSSHClient):
         :type encoding: str
         :param timeout: Seconds to wait for the command to start (raises
           :py:class:`gevent.Timeout`).
-        :rtype: None (the host's exception, if it failed, is in its output)
+        :returns: the host's exception if it failed (it is also put in its
+          output), else ``None``.
+        :rtype: :py:class:`BaseException` or ``None``
         """
         return super().get_output(cmd, output, timeout=timeout)
 
@@ -352,7 +354,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
 
         :param output: Output of commands to join on
         :type output: dict as returned by
-          :py:func:`pssh.pssh_client.ParallelSSHClient.get_output`
+          :py:meth:`get_output`
         :param consume_output: Whether or not join should consume output
           buffers. Output buffers will be empty after ``join`` if set
           to ``True``. Must be set to ``True`` to allow host logger to log

@@ -6,8 +6,8 @@ Layering, from the bottom up: ``_eagain``, ``_errors``, ``_keepalive`` ->
 ``_connection`` (the live connection, described by the ``typing.Protocol``
 ``SSHConnection``, that the client's parts share) -> the parts: ``_auth``,
 ``_output`` -> ``_commands``, ``_sftp`` -> ``_transfer`` (SFTP) -> ``_scp``;
-``_forward`` (tunnel forwarding) -> ``_route`` (:class:`~._route.Router`: the
-socket of each route, through shared :class:`~._route.Hop` proxy connections;
+``_forward`` (tunnel forwarding) -> ``_route`` (``Router``: the
+socket of each route, through shared ``Hop`` proxy connections;
 the client class is injected as a factory, so ``_route`` never imports
 ``single``) -> ``single`` (``SSHClient``: connects, hands the connection to
 its parts and delegates its documented methods to them) -> ``_proxy``

@@ -164,7 +164,7 @@ class Commands(Part):
         :param max_line_length: (Optional, keyword only) Longest line, in
           characters, handed out whole; a longer line comes as several lines
           of this length, so that output without newlines cannot fill memory.
-          Defaults to :data:`pssh.clients._lines.MAX_LINE_LENGTH` (64 MiB).
+          Defaults to ``pssh.clients._lines.MAX_LINE_LENGTH`` (64 MiB).
         :type max_line_length: int
 
         When both ``stdout`` and ``stderr`` have been read to their end, the
@@ -172,7 +172,7 @@ class Commands(Part):
         available (:py:meth:`get_exit_status`). Output that is dropped
         unread (every generator gone) closes its channel too.
 
-        :rtype: (channel, host, stdout, stderr, stdin) tuple.
+        :rtype: tuple ``(channel, host, stdout, stderr, stdin)``
         """
         codec_name(encoding)  # an unknown codec fails here, before anything runs
         sent = make_command(command, sudo, user, shell)

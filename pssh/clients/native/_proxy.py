@@ -1,7 +1,7 @@
 """A proxy connection made from 1.8.0-style keyword arguments, and a native
 client whose connection runs through one.
 
-:class:`ProxyConnection` is a :class:`pssh.clients.native._route.Hop` (the
+:class:`ProxyConnection` is a ``Hop`` (``pssh.clients.native._route``; the
 one SSH connection to a proxy host and the tunnels through it) that builds
 its own settings (:func:`pssh.clients._settings.settings_for`) and connects with the
 native :class:`~pssh.clients.native.single.SSHClient`; the
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 class ProxyConnection(Hop):
     """The one SSH connection to a proxy host and the tunnels through it
-    (see :class:`pssh.clients.native._route.Hop`).
+    (see ``Hop`` in ``pssh.clients.native._route``).
 
     :param host: Proxy host.
     :param port: Proxy SSH port (``None``: its OpenSSH ``Port``, else 22).
@@ -64,9 +64,10 @@ class ProxyConnection(Hop):
 
 
 class ProxiedSSHClient(SSHClient):
-    """A native :class:`SSHClient` whose connection to ``host`` runs through
-    a tunnel of ``proxy`` (a :class:`ProxyConnection`, shared by many clients).
-    Takes :class:`SSHClient`'s keyword arguments; ``proxy_host`` is set to the proxy.
+    """A native :class:`~pssh.clients.native.single.SSHClient` whose connection
+    to ``host`` runs through a tunnel of ``proxy`` (a :class:`ProxyConnection`,
+    shared by many clients). Takes that client's keyword arguments;
+    ``proxy_host`` is set to the proxy.
     """
 
     def __init__(self, host: str, proxy: Hop, **kwargs: Any) -> None:

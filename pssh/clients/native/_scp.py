@@ -83,7 +83,7 @@ class SCPTransfers(Part):
           ``recurse`` is not set
         :raises: :py:class:`pssh.exceptions.SCPError` on errors copying the file, naming host
           and path
-        :raises: :py:class:`pss.exceptions.SFTPError` on SFTP initialisation errors
+        :raises: :py:class:`pssh.exceptions.SFTPError` on SFTP initialisation errors
         :raises: :py:class:`pssh.exceptions.SFTPIOError` on errors creating directories
         :raises: :py:class:`IOError` on local file IO errors
         :raises: :py:class:`OSError` on local OS errors like permission denied

@@ -114,7 +114,7 @@ class SFTPTransfers(Part):
 
         :raises: :py:class:`ValueError` when a directory is supplied to ``local_file`` and
           ``recurse`` is not set
-        :raises: :py:class:`pss.exceptions.SFTPError` on SFTP initialisation errors
+        :raises: :py:class:`pssh.exceptions.SFTPError` on SFTP initialisation errors
         :raises: :py:class:`pssh.exceptions.SFTPIOError` on I/O errors writing via SFTP
           (naming host, path and the server's reason)
         :raises: :py:class:`IOError` on local file IO errors
@@ -166,7 +166,7 @@ class SFTPTransfers(Part):
 
         :raises: :py:class:`ValueError` when a directory is supplied to ``remote_file`` and
           ``recurse`` is not set
-        :raises: :py:class:`pss.exceptions.SFTPError` on SFTP initialisation errors
+        :raises: :py:class:`pssh.exceptions.SFTPError` on SFTP initialisation errors
         :raises: :py:class:`pssh.exceptions.SFTPIOError` on I/O errors reading from SFTP
           (naming host, path and the server's reason)
         :raises: :py:class:`IOError` on local file IO errors

@@ -2,13 +2,13 @@
 
 Layers, bottom up:
 
-* :class:`pssh.clients.native._forward.SessionDriver` joins direct-tcpip
+* ``SessionDriver`` (``pssh.clients.native._forward``) joins direct-tcpip
   channels of one SSH session to local sockets (one greenlet owns the session).
 * :class:`ProxyConnection` is the one SSH connection to a proxy host: made on
   first use (hosts asking at the same time share the attempt), remade if it
   drops, and handing out tunnels to ``host:port`` through it, either as a
-  private connected socket (:meth:`ProxyConnection.socket_to`) or as a
-  listening port on 127.0.0.1 (:meth:`ProxyConnection.listen`).
+  private connected socket (``ProxyConnection.socket_to``) or as a
+  listening port on 127.0.0.1 (``ProxyConnection.listen``).
 * :class:`Tunnel` is the 1.8.0 public class: a thread running its own gevent
   hub with a :class:`ProxyConnection`, fed ``(host, port)`` requests through
   ``in_q`` and answering listening ports through ``out_q``.
@@ -116,7 +116,7 @@ class Tunnel(threading.Thread):
       attempts before the client gives up. Defaults to 3.
     :type num_retries: int
     :param retry_delay: Number of seconds to wait between retries. Defaults
-      to :py:class:`pssh.constants.RETRY_DELAY`
+      to :py:data:`pssh.constants.RETRY_DELAY`
     :type retry_delay: int
     :param timeout: SSH session timeout setting in seconds. This controls
       timeout setting of authenticated SSH sessions, and how long opening
