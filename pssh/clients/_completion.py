@@ -247,6 +247,14 @@ class Completion:
             return None
         return client.get_exit_status(host_output.channel)
 
+    def set_exit_codes(self, output: dict) -> None:
+        """Set the exit code of every host output of ``output`` that has one
+        now (a code already known stays)."""
+        for host_out in output.values():
+            code = self.exit_code(host_out)
+            if code is not None:
+                host_out.exit_code = code
+
     def reset_generators(
         self,
         host_out: HostOutput,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..exceptions import HostArgumentException
+from ..output import HostOutput
 
 
 class Failed:
@@ -82,3 +83,30 @@ def check_per_host(args: Any, hosts: list[str], what: str) -> None:
         raise HostArgumentException(
             "Number of %s (%s) is less than the number of hosts (%s)", what, len(args), len(hosts)
         )
+
+
+def host_output(cmd: Any, result: Any, host_clients: dict[Any, Any]) -> HostOutput:
+    """The :class:`~pssh.output.HostOutput` of a command task's ``result``:
+    the ``(channel, host, stdout, stderr, stdin)`` it started, or :class:`Failed`.
+
+    :param cmd: the task (the output's ``cmd``); the client that ran the
+      command is on it as ``_pssh_client`` (a host may have several clients)
+    :param host_clients: the parallel client's clients, for a task without one
+    """
+    if isinstance(result, Failed):
+        alias = getattr(host_clients.get(result.host), "alias", None)
+        return HostOutput(
+            result.host, cmd, None, None, None, None, exception=result.exception, alias=alias
+        )
+    channel, host, stdout, stderr, stdin = result
+    client = getattr(cmd, "_pssh_client", None) or host_clients.get(host)
+    command_info = getattr(client, "command_info", None)
+    sent, read_timeout = command_info(channel) if command_info else (None, None)
+    out = HostOutput(
+        host, cmd, channel, stdout, stderr, stdin,
+        alias=getattr(client, "alias", None), read_timeout=read_timeout,
+        fully_qualified_command=sent,
+    )  # fmt: skip
+    # The exit code is asked of the host's client when it is read.
+    out._client = client
+    return out

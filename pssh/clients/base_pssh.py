@@ -33,7 +33,14 @@ from ._limits import raise_open_files_limit
 from ._parallel_shells import ParallelShells
 from ._rollout import Rollout
 from ._shell import InteractiveShell
-from ._tasks import Failed, check_per_host, command_task, dedupe_key, format_per_host, run_for_host
+from ._tasks import (
+    check_per_host,
+    command_task,
+    dedupe_key,
+    format_per_host,
+    host_output,
+    run_for_host,
+)
 from ._watch import watch
 
 logger = logging.getLogger("pssh.clients")
@@ -228,16 +235,20 @@ class BaseParallelSSHClient:
     def _start_host(
         self, host: str, command: str, index: int | None, watching: tuple | None,
         *args: Any, **kwargs: Any,
-    ) -> HostOutput:  # fmt: skip
-        # One host's pool task: start the command, make its output and, with
-        # callbacks, start its watcher at once (not when the caller's loop reaches it)
+    ) -> Any:  # fmt: skip
+        # One host's pool task: start the command; with callbacks, make its output
+        # and start its watcher at once (not when the caller's loop reaches the host).
+        # That output waits on the task for get_output, which takes it off (the task
+        # keeping it would make a cycle that holds the channel after the user drops it).
         result = command_task(
             host, self._run_command, host, command, *args, _host_index=index, **kwargs
         )
-        host_out = self._host_output(gevent.getcurrent(), result)
         if watching is not None:
+            task = gevent.getcurrent()
+            host_out = host_output(task, result, self.host_clients)
             host_out._watcher = gevent.spawn(watch, host_out, self._client_of, *watching)
-        return host_out
+            task._pssh_output = host_out  # type: ignore[attr-defined]
+        return result
 
     def _run_command(self, host: str, command: str, *args: Any, **kwargs: Any) -> Any:
         index = kwargs.pop("_host_index", None)
@@ -246,27 +257,6 @@ class BaseParallelSSHClient:
         # the client get_output gives the output (a host may have several)
         gevent.getcurrent()._pssh_client = client  # type: ignore[attr-defined]
         return client.run_command(command, *args, **kwargs)
-
-    def _host_output(self, cmd: gevent.Greenlet, result: Any) -> HostOutput:
-        # the HostOutput of a command task's result (its output, or Failed)
-        if isinstance(result, Failed):
-            alias = getattr(self.host_clients.get(result.host), "alias", None)
-            return HostOutput(
-                result.host, cmd, None, None, None, None, exception=result.exception, alias=alias
-            )
-        channel, host, stdout, stderr, stdin = result
-        # the client that ran it (a host may have several, see HostConfig lists)
-        client = getattr(cmd, "_pssh_client", None) or self.host_clients.get(host)
-        command_info = getattr(client, "command_info", None)
-        sent, read_timeout = command_info(channel) if command_info else (None, None)
-        host_out = HostOutput(
-            host, cmd, channel, stdout, stderr, stdin,
-            alias=getattr(client, "alias", None), read_timeout=read_timeout,
-            fully_qualified_command=sent,
-        )  # fmt: skip
-        # The exit code is asked of the host's client when it is read.
-        host_out._client = client
-        return host_out
 
     def get_output(
         self, cmd: gevent.Greenlet, output: dict, timeout: float | None = None
@@ -286,7 +276,9 @@ class BaseParallelSSHClient:
         :rtype: :py:class:`BaseException` or ``None``
         """
         result = cmd.get(timeout=timeout)
-        host_out = result if isinstance(result, HostOutput) else self._host_output(cmd, result)
+        host_out = cmd.__dict__.pop("_pssh_output", None)  # made by the task (callbacks)
+        if host_out is None:
+            host_out = host_output(cmd, result, self.host_clients)
         output[dedupe_key(host_out.host, output)] = host_out
         # failed to start (a watcher may set the exception of one that started, later)
         return host_out.exception if host_out.channel is None else None
@@ -384,11 +376,7 @@ class BaseParallelSSHClient:
           :py:meth:`get_output`
         :rtype: None
         """
-        for host_out in output.values():
-            if isinstance(host_out, HostOutput):
-                code = self._completion.exit_code(host_out)
-                if code is not None:  # a code already known stays
-                    host_out.exit_code = code
+        self._completion.set_exit_codes(output)
 
     def reset_output_generators(
         self,

@@ -105,10 +105,9 @@ class ShardedOutput(dict):
         """Add ``host_out`` under its host name, or ``host_1``, ``host_2``...
         for a host listed again (the keys ``run_command`` gives); return the
         key."""
-        key, number = host_out.host, 0
-        while key in self:
-            number += 1
-            key = "%s_%d" % (host_out.host, number)
+        from ..clients._tasks import dedupe_key  # the one rule; the clients load lazily
+
+        key = dedupe_key(host_out.host, self)
         self[key] = host_out
         return key
 
