@@ -325,3 +325,19 @@ def client_factory(sshd: ServerConfig) -> Iterator[Callable[..., object]]:
     for client in made:
         for host_client in list(client.host_clients.values()):
             host_client.disconnect()
+
+
+@pytest.fixture
+def example_env(sshd, tmp_path, monkeypatch):
+    """A user's machine as the documentation's examples assume it (tests/doc_examples.py):
+    ``HOME`` whose ``~/.ssh/config`` reaches the example host names, and a fresh working
+    folder, which is returned."""
+    from doc_examples import example_home
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", example_home(str(home), sshd))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work

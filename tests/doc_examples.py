@@ -178,3 +178,16 @@ def kept_logging() -> Iterator[None]:
         for lg, level, handlers in saved:
             lg.setLevel(level)
             lg.handlers[:] = handlers
+
+
+def run_page(page: str, family: str) -> None:
+    """Run the examples of ``page`` for the client ``family`` (``'native'`` or
+    ``'miko'``) in order, in one namespace as a reader would, then disconnect the
+    clients they left."""
+    page_examples = [e for e in examples(page) if e.not_run is None and e.family == family]
+    namespace: dict = {"__name__": "__main__"}
+    try:
+        with kept_logging():
+            run_examples(page_examples, namespace)
+    finally:
+        disconnect_all(namespace)

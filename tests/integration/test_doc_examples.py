@@ -11,38 +11,16 @@ from doc_examples import (
     MAX_NOT_RUN,
     PAGES,
     all_examples,
-    disconnect_all,
-    example_home,
     examples,
-    kept_logging,
-    run_examples,
+    run_page,
 )
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def example_env(sshd, tmp_path, monkeypatch):
-    """A user's machine as the examples assume it: ``HOME`` whose ``~/.ssh/config`` reaches
-    the example host names, and a fresh working folder."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", example_home(str(home), sshd))
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_page_examples_run(page, example_env):
-    page_examples = [e for e in examples(page) if e.not_run is None and e.family == "native"]
-    namespace: dict = {"__name__": "__main__"}
-    try:
-        with kept_logging():
-            run_examples(page_examples, namespace)
-    finally:
-        disconnect_all(namespace)
+    run_page(page, "native")
 
 
 def test_every_page_has_run_examples():
