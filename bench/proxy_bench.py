@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -81,10 +82,27 @@ def _output_command(mib: int) -> str:
     return "yes %s | head -c %d" % ("x" * (LINE - 1), mib * MIB)
 
 
-def _row(mode: str, test: str, hosts: int, nbytes: int, seconds: float) -> dict[str, Any]:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _Timed:
+    """Wall and client CPU seconds of a ``with`` block."""
+
+    def __enter__(self) -> _Timed:
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, _cpu() - self.cpu
+
+
+def _row(mode: str, test: str, hosts: int, nbytes: int, timed: _Timed) -> dict[str, Any]:
     return {
         "mode": mode, "test": test, "hosts": hosts, "bytes": nbytes,
-        "seconds": round(seconds, 3), "mb_s": round(nbytes / MIB / seconds, 1),
+        "seconds": round(timed.wall, 3), "mb_s": round(nbytes / 1e6 / timed.wall, 1),
+        "cpu": round(timed.cpu, 3), "cpu_ms_mb": round(1000 * timed.cpu / (nbytes / 1e6), 2),
     }  # fmt: skip
 
 
@@ -109,24 +127,38 @@ def _measure_parallel(
     try:
         client.join(client.run_command("true"))  # connect outside the timing
         if output_mib:
-            started = time.perf_counter()
-            output = client.run_command(_output_command(output_mib))
-            got = [gevent.spawn(lambda out=out: sum(len(ln) + 1 for ln in out.stdout))
-                   for out in output.values()]  # fmt: skip
-            gevent.joinall(got, raise_error=True)
-            client.join(output)
-            rows.append(_row(mode, "output", len(hosts), sum(g.value for g in got),
-                             time.perf_counter() - started))  # fmt: skip
+            with _Timed() as timed:
+                output = client.run_command(_output_command(output_mib))
+                got = [gevent.spawn(lambda out=out: sum(len(ln) + 1 for ln in out.stdout))
+                       for out in output.values()]  # fmt: skip
+                gevent.joinall(got, raise_error=True)
+                client.join(output)
+            rows.append(_row(mode, "output", len(hosts), sum(g.value for g in got), timed))
         if copy_mib:
             remote = "pssh-bench-%d.bin" % os.getpid()
-            started = time.perf_counter()
-            gevent.joinall(client.copy_file(local_file, remote), raise_error=True)
-            rows.append(_row(mode, "copy", len(hosts), copy_mib * MIB * len(hosts),
-                             time.perf_counter() - started))  # fmt: skip
+            nbytes = copy_mib * MIB * len(hosts)
+            with _Timed() as timed:
+                gevent.joinall(client.copy_file(local_file, remote), raise_error=True)
+            rows.append(_row(mode, "copy up", len(hosts), nbytes, timed))
+            down = local_file + ".down"
+            with _Timed() as timed:
+                gevent.joinall(client.copy_remote_file(remote, down), raise_error=True)
+            rows.append(_row(mode, "copy down", len(hosts), nbytes, timed))
+            for host in hosts:
+                _check_and_remove(local_file, "%s_%s" % (down, host))
             client.join(client.run_command("rm -f " + remote))
     finally:
         client.disconnect()
     return rows
+
+
+def _check_and_remove(original: str, copy: str) -> None:
+    try:
+        if os.path.getsize(copy) != os.path.getsize(original):
+            raise RuntimeError("%s: wrong size after the copy" % copy)
+    finally:
+        if os.path.exists(copy):
+            os.unlink(copy)
 
 
 def _measure_thread(
@@ -138,6 +170,7 @@ def _measure_thread(
     tunnel.start()
     rows = []
     clients: list[SSHClient] = []
+    remote = "pssh-bench-%d.bin" % os.getpid()
     try:
         tunnel.wait_open(60)
         for host in hosts:
@@ -153,21 +186,27 @@ def _measure_thread(
             client.wait_finished(channel)
             return nbytes
 
-        def copy(client: SSHClient) -> None:
-            client.copy_file(local_file, "pssh-bench-%d.bin" % os.getpid())
-            client.wait_finished(client.execute("rm -f pssh-bench-%d.bin" % os.getpid()))
+        def each(func: Any) -> None:
+            gevent.joinall([gevent.spawn(func, i, c) for i, c in enumerate(clients)],
+                           raise_error=True)  # fmt: skip
 
         if output_mib:
-            started = time.perf_counter()
-            got = [gevent.spawn(output, client) for client in clients]
-            gevent.joinall(got, raise_error=True)
+            with _Timed() as timed:
+                got = [gevent.spawn(output, client) for client in clients]
+                gevent.joinall(got, raise_error=True)
             rows.append(_row("tunnel-thread", "output", len(hosts), sum(g.value for g in got),
-                             time.perf_counter() - started))  # fmt: skip
+                             timed))  # fmt: skip
         if copy_mib:
-            started = time.perf_counter()
-            gevent.joinall([gevent.spawn(copy, client) for client in clients], raise_error=True)
-            rows.append(_row("tunnel-thread", "copy", len(hosts), copy_mib * MIB * len(hosts),
-                             time.perf_counter() - started))  # fmt: skip
+            nbytes = copy_mib * MIB * len(hosts)
+            with _Timed() as timed:
+                each(lambda i, c: c.copy_file(local_file, remote))
+            rows.append(_row("tunnel-thread", "copy up", len(hosts), nbytes, timed))
+            with _Timed() as timed:
+                each(lambda i, c: c.copy_remote_file(remote, "%s.down%d" % (local_file, i)))
+            rows.append(_row("tunnel-thread", "copy down", len(hosts), nbytes, timed))
+            for i, client in enumerate(clients):
+                _check_and_remove(local_file, "%s.down%d" % (local_file, i))
+                client.wait_finished(client.execute("rm -f " + remote))
     finally:
         for client in clients:
             client.disconnect()
@@ -184,8 +223,9 @@ def run(
 ) -> list[dict[str, Any]]:
     """Start the servers, measure every mode ``repeat`` times, stop the servers.
 
-    :returns: one dict per measurement: ``mode``, ``test`` (``output``/``copy``), ``hosts``,
-      ``bytes`` (total), ``seconds``, ``mb_s`` (MiB/s, total over the hosts).
+    :returns: one dict per measurement: ``mode``, ``test`` (``output``, ``copy up``,
+      ``copy down``), ``hosts``, ``bytes`` (total), ``seconds``, ``mb_s`` (MB/s, 10^6 bytes,
+      total over the hosts), ``cpu`` (the client process's CPU seconds), ``cpu_ms_mb``.
     """
     workdir = make_temp_dir("pssh-proxy-bench-")
     groups = []
@@ -227,12 +267,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tempfile.tempdir = tempfile.gettempdir()
     rows = run(args.output_mib, args.copy_mib, args.hosts, args.modes.split(","), args.repeat)
-    print("%-14s %-7s %5s %12s %9s %9s" % ("mode", "test", "hosts", "bytes", "seconds", "MB/s"))
+    print("%-14s %-9s %5s %12s %9s %9s %9s" % ("mode", "test", "hosts", "bytes", "seconds",
+                                                 "MB/s", "CPU ms/MB"))  # fmt: skip
     for row in rows:
-        print(
-            "%-14s %-7s %5d %12d %9.3f %9.1f"
-            % (row["mode"], row["test"], row["hosts"], row["bytes"], row["seconds"], row["mb_s"])
-        )
+        print("%-14s %-9s %5d %12d %9.3f %9.1f %9.2f" % (
+            row["mode"], row["test"], row["hosts"], row["bytes"], row["seconds"], row["mb_s"],
+            row["cpu_ms_mb"],
+        ))  # fmt: skip
     return 0
 
 
