@@ -11,9 +11,11 @@ is ready or a local greenlet kicks it. It sleeps in the package's one wait
 primitive, :meth:`._eagain.SessionIO.wait`, told whether reading matters.
 
 Per forwarded connection two small greenlets move bytes on the local side: one
-reads the local socket into the forward's ``outbound`` buffer (pausing above
-:data:`HIGH_WATER` until the driver has sent it on), one writes what the driver
-read from the channel (a bounded queue) to the local socket. Slow readers on
+reads the local socket into the forward's ``outbound`` queue of received chunks
+(pausing above :data:`HIGH_WATER` until the driver has sent it on), one writes
+what the driver read from the channel (a bounded queue) to the local socket.
+Chunks are handed to libssh2 as received (a partial write keeps the rest of its
+chunk) rather than gathered in one buffer and sliced again for every write. Slow readers on
 either side therefore hold back the other side instead of filling memory.
 
 Channel opens go through the driver too, one at a time (libssh2 keeps the
@@ -63,14 +65,15 @@ class Forward:
     """One forwarded connection: a channel and the local socket it is joined to."""
 
     __slots__ = (
-        "channel", "sock", "outbound", "inbound", "room", "local_eof", "eof_sent",
+        "channel", "sock", "outbound", "queued", "inbound", "room", "local_eof", "eof_sent",
         "remote_eof", "paused", "dead", "writer_done", "done", "_local",
     )  # fmt: skip
 
     def __init__(self, channel: Any, sock: Any) -> None:
         self.channel = channel
         self.sock = sock
-        self.outbound = bytearray()
+        self.outbound: deque[bytes] = deque()  # chunks read from the local socket
+        self.queued = 0  # bytes in ``outbound``
         self.inbound: Queue = Queue()
         self.room = Event()
         self.room.set()
@@ -174,9 +177,10 @@ class SessionDriver:
                 data = fwd.sock.recv(CHUNK)
                 if not data:
                     break
-                fwd.outbound += data
+                fwd.outbound.append(data)
+                fwd.queued += len(data)
                 self.kick()
-                while len(fwd.outbound) >= HIGH_WATER and not fwd.dead:
+                while fwd.queued >= HIGH_WATER and not fwd.dead:
                     fwd.room.clear()
                     fwd.room.wait()
         except OSError as exc:
@@ -275,13 +279,23 @@ class SessionDriver:
     def _pump(self, fwd: Forward) -> bool:
         progressed = False
         channel = fwd.channel
-        if fwd.outbound:
-            _rc, written = channel.write(bytes(fwd.outbound[:CHUNK]))
+        outbound = fwd.outbound
+        while outbound:
+            # ssh2-python writes packets until the chunk is out or the channel's window
+            # (or the socket) is full: then the rest of the chunk waits for the next pass.
+            chunk = outbound[0]
+            _rc, written = channel.write(chunk)
             if written > 0:
-                del fwd.outbound[:written]
+                fwd.queued -= written
                 progressed = True
-            if len(fwd.outbound) < HIGH_WATER // 2:
-                fwd.room.set()
+            if written >= len(chunk):
+                outbound.popleft()
+                continue
+            if written > 0:
+                outbound[0] = chunk[written:]
+            break
+        if fwd.queued < HIGH_WATER // 2:
+            fwd.room.set()
         eof_due = fwd.local_eof and not fwd.outbound and not fwd.eof_sent
         if eof_due and not is_eagain(channel.send_eof()):
             fwd.eof_sent = progressed = True
