@@ -30,8 +30,8 @@ SCRIPT = os.path.abspath(__file__)
 LATENCY = 0.020
 """Round trip the ``latency`` case's relay adds (10 ms each way)."""
 DEFAULT_CASES = (
-    "connect10", "connect100", "connect300", "stream4", "copy4", "hosts1000", "miko", "proxy",
-    "latency",
+    "connect10", "connect100", "connect300", "stream4", "copy4", "hosts1000", "hosts2000",
+    "miko", "proxy", "latency",
 )  # fmt: skip
 EXTRA_CASES = ("pool", "agent")
 SIZES = {
@@ -44,6 +44,7 @@ SIZES = {
         "copy_hosts": 4,
         "copy_mib": 100,
         "hosts1000": 1000,
+        "hosts2000": 2000,
         "miko_hosts": 100,
         "miko_mib": 50,
         "proxy_mib": 200,
@@ -59,6 +60,7 @@ SIZES = {
         "copy_hosts": 4,
         "copy_mib": 10,
         "hosts1000": 50,
+        "hosts2000": 100,
         "miko_hosts": 20,
         "miko_mib": 5,
         "proxy_mib": 10,
@@ -205,6 +207,40 @@ class Bench:
                 f"start, then {small['nofile']}",
             ),
         ]
+
+    def hosts2000(self) -> list[Row]:
+        """2,000 hosts (125 ``sshd``): as ``hosts1000`` without the OpenSSH reference (2,000
+        ``ssh`` processes take minutes), at ``pool_size`` 2000 and 500."""
+        n = self.sizes["hosts2000"]
+        label = "hosts2000" if n == 2000 else f"hosts2000 ({n} hosts)"
+        rows = []
+        for pool in (n, max(1, n // 4)):
+            ours = self.work(
+                "pssh_connect", n=n, reuse=False, low_nofile=True, warm_up=True, pool_size=pool
+            )
+            floor = ours["sshd_cpu"] / self.cores
+            ratio = ours["wall"] / floor
+            note = (
+                f"{ours['ok']}/{n} ok; client memory {ours['client_mb']:.0f} MB "
+                f"({1024 * ours['client_mb'] / n:.0f} KiB/host) over {ours['warm_rss_mb']:.0f} MB; "
+                f"{ours['sockets']} sockets; open-files limit 1024 at start, then {ours['nofile']}"
+            )
+            full = pool == n
+            rows.append(
+                row(
+                    label if full else f"{label} pool_size={pool}",
+                    ours,
+                    f"sshd floor ({ours['sshd_cpu']:.1f} CPU s / {self.cores} cores)",
+                    f"{floor:.2f} s",
+                    ratio,
+                    "all ok; memory <= 190 MB; wall <= 1.15x floor" if full else "",
+                    self.judge(ours["ok"] == n and ours["client_mb"] <= 190 and ratio <= 1.15)
+                    if full
+                    else None,
+                    note="; ".join(x for x in (note, share_note(ours, floor)) if x),
+                )
+            )
+        return rows
 
     # -- output stream ------------------------------------------------------------------
 
@@ -439,6 +475,7 @@ CASE_HOSTS: dict[str, Callable[[dict[str, int]], int]] = {
     "stream4": lambda s: s["stream_hosts"],
     "copy4": lambda s: s["copy_hosts"],
     "hosts1000": lambda s: s["hosts1000"],
+    "hosts2000": lambda s: s["hosts2000"],
     "pool": lambda s: s["connect100"],
     "agent": lambda s: s["connect100"],
     "latency": lambda s: s["latency_hosts"],
