@@ -11,34 +11,42 @@ import random
 import pytest
 
 from pssh.clients.native._eagain import EAGAIN
-from pssh.clients.native._sftp_window import SFTP_REFILL, SFTP_WINDOW, upload
+from pssh.clients.native._sftp_window import SFTP_PIECE, SFTP_REFILL, SFTP_WINDOW, upload
 from pssh.exceptions import Timeout
 
 
 class FakeHandle:
-    """Records what reached the "server" and checks every call resends the right bytes."""
+    """Records what reached the "server" and checks every call resends the right bytes.
+
+    As libssh2: ``already`` bytes were made into requests and not returned as acknowledged;
+    a buffer at least that long adds its bytes beyond them as new requests, a shorter one
+    adds nothing. Acknowledgements returned are capped at the buffer's length, the rest
+    kept for the next call."""
 
     def __init__(self, seed: int, request: int = 30000) -> None:
         self.rng = random.Random(seed)
         self.request = request
         self.sent = bytearray()  # every byte made into a request, in order
-        self.acked = 0
+        self.server_acked = 0  # acknowledged by the server
+        self.acked = 0  # returned to the caller as acknowledged
         self.most_in_flight = 0
 
     def write(self, buf: bytes) -> tuple[int, int]:
         already = len(self.sent) - self.acked
-        assert len(buf) >= already
-        # The unacknowledged part must be passed again, unchanged.
-        assert buf[:already] == self.sent[self.acked :]
-        self.sent += buf[already:]
+        # The buffer starts at the first byte not returned as acknowledged.
+        seen = min(len(buf), already)
+        assert buf[:seen] == self.sent[self.acked : self.acked + seen]
+        if len(buf) >= already:
+            self.sent += buf[already:]
         self.most_in_flight = max(self.most_in_flight, len(self.sent) - self.acked)
-        in_flight = len(self.sent) - self.acked
-        # acknowledge some whole requests, perhaps none (a round trip not over yet)
-        acked = min(in_flight, self.request * self.rng.choice((0, 0, 1, 3, 20)))
-        self.acked += acked
-        if acked == len(buf):
-            return acked, acked
-        return EAGAIN, acked
+        # the server acknowledges some whole requests, perhaps none (a round trip not over)
+        waiting = len(self.sent) - self.server_acked
+        self.server_acked += min(waiting, self.request * self.rng.choice((0, 0, 1, 3, 20)))
+        returned = min(self.server_acked - self.acked, len(buf))
+        self.acked += returned
+        if returned == len(buf):
+            return returned, returned
+        return EAGAIN, returned
 
 
 class FakeConn:
@@ -81,8 +89,8 @@ def test_upload_refills_before_the_window_drains():
 
         def write(self, buf):
             rc = super().write(buf)
-            in_flight = len(self.sent) - self.acked
-            if self.acked < len(data) - 65536:
+            in_flight = len(self.sent) - self.server_acked
+            if self.server_acked < len(data) - 65536:
                 self.low = in_flight if self.low is None else min(self.low, in_flight)
             return rc
 
@@ -92,6 +100,22 @@ def test_upload_refills_before_the_window_drains():
     assert bytes(handle.sent) == data
     assert handle.low >= 65536 - 16384 - 4096
     assert stats.peak <= 65536
+
+
+def test_calls_between_refills_pass_only_the_oldest_piece():
+    """Collecting acknowledgements copies at most one piece, not the whole window."""
+    data = random.Random(7).randbytes(3 << 20)
+    handle = FakeHandle(seed=3)
+    sizes = []
+
+    def write(buf):
+        sizes.append(len(buf))
+        return handle.write(buf)
+
+    upload(FakeConn(), write, io.BytesIO(data).read)
+    assert bytes(handle.sent) == data
+    small = [n for n in sizes if n <= SFTP_PIECE]
+    assert len(small) > len(sizes) // 2
 
 
 def test_upload_without_acknowledgements_times_out_naming_the_host():

@@ -5,19 +5,25 @@ sends them, and returns as acknowledgements arrive; the caller passes the buffer
 starting at the first byte not yet acknowledged. Whatever the buffer holds beyond what was
 sent already becomes new requests. Writing a file chunk by chunk therefore drains the
 pipeline at the end of every chunk: the last requests of a chunk are acknowledged before
-the first of the next one leaves. That costs one round trip per chunk, and much more when a
-hop on the way delays small segments (a proxy's ``sshd`` forwards to the target without
-``TCP_NODELAY``: 40 ms per chunk measured, see ``bench/proxy_bench.py``).
+the first of the next one leaves. That costs a round trip per chunk, and more where a hop
+delays the last small segment of a burst: through a proxy host each 2 MiB chunk cost a fixed
+~40 ms on top of its transfer (``bench/proxy_bench.py``; 512 KiB chunks cost the same 40 ms,
+8 MiB ones too), which held uploads through a proxy to 25-30 MB/s.
 
-:func:`upload` instead tops the buffer up from the file as acknowledgements come in, so
+:func:`upload` instead tops the window up from the file as acknowledgements come in, so
 between :data:`SFTP_WINDOW` - :data:`SFTP_REFILL` and :data:`SFTP_WINDOW` bytes stay in
-flight until the file ends. Memory is bounded: the buffer never holds more than the window
-(:attr:`WindowStats.peak` records it), and libssh2 holds at most as much again in requests.
+flight until the file ends. Memory is bounded: the file's bytes in flight never exceed the
+window (:attr:`WindowStats.peak` records it), libssh2 holds as much again in requests, and
+a refill briefly holds one joined copy (libssh2 wants the bytes in flight and the new ones
+in one buffer). Between refills the calls that only collect acknowledgements pass the
+oldest piece read from the file (a buffer shorter than what is in flight makes libssh2
+send nothing new), so they copy at most :data:`SFTP_PIECE` bytes.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 from ...exceptions import Timeout
@@ -30,11 +36,15 @@ window (2 MiB for OpenSSH) would hold back more anyway."""
 SFTP_REFILL = 512 << 10
 """The buffer is topped up from the file once this much of the window was acknowledged:
 local reads stay large, and at least ``SFTP_WINDOW - SFTP_REFILL`` bytes stay in flight."""
+SFTP_PIECE = 128 << 10
+"""Bytes per local read: the calls that only collect acknowledgements pass the rest of the
+oldest piece, so they copy at most this much."""
 
 
 class WindowStats:
-    """What one :func:`upload` did: ``peak`` (most bytes held in its buffer), ``calls``
-    (libssh2 write calls), ``acked`` (bytes the server acknowledged)."""
+    """What one :func:`upload` did: ``peak`` (most file bytes in flight, all held by libssh2
+    as requests and by us until acknowledged; a refill briefly holds one joined copy more),
+    ``calls`` (write calls), ``acked`` (bytes the server acknowledged)."""
 
     __slots__ = ("peak", "calls", "acked")
 
@@ -62,34 +72,52 @@ def upload(
     """
     window = max(1, window)
     refill = min(max(1, refill), window)
+    piece = min(SFTP_PIECE, window)
     stats = WindowStats()
     call, wait, timeout = conn.call, conn.wait, conn.timeout
-    pending = b""  # starts at the first byte not acknowledged yet
-    done = 0  # bytes at the start of ``pending`` acknowledged since
+    # The bytes handed to libssh2 and not acknowledged yet, as read from the file: every
+    # byte of ``held`` is in flight (libssh2 turns all it is given into requests at once).
+    held: deque[bytes] = deque()
+    start = 0  # acknowledged bytes at the start of held[0]
+    in_flight = 0
     eof = False
     last_progress = time.monotonic()
     while True:
-        if not eof and window - (len(pending) - done) >= refill:
-            more = read_local(window - (len(pending) - done))
+        new: list[bytes] = []
+        adding = 0
+        while not eof and window - in_flight - adding >= refill:
+            more = read_local(min(piece, window - in_flight - adding))
+            new.append(more)
+            adding += len(more)
             eof = not more
-            if done:  # one copy drops what was acknowledged and appends the new bytes
-                pending = b"".join((memoryview(pending)[done:], more))
-            elif more:
-                pending += more
-            done = 0
-        elif done:
-            pending = pending[done:]
-            done = 0
-        if not pending:
+        if adding:
+            # libssh2 takes new requests from the bytes after those in flight, so the
+            # buffer starts at the first unacknowledged byte: one copy per refill.
+            parts: list[bytes | memoryview] = list(held)
+            if parts:
+                parts[0] = memoryview(held[0])[start:]
+            buf = b"".join(parts + new)
+            held.extend(more for more in new if more)
+            in_flight += adding
+        elif held:
+            # Nothing to add: collect acknowledgements. A buffer shorter than what is in
+            # flight makes no new requests; libssh2 returns at most its length acknowledged
+            # and keeps the rest for the next call. Only the oldest piece is passed.
+            buf = held[0][start:] if start else held[0]
+        else:
             return stats
-        stats.peak = max(stats.peak, len(pending))
+        stats.peak = max(stats.peak, in_flight)
         stats.calls += 1
-        result = call(write, pending)
-        # ssh2-python returns (rc, acknowledged): all of ``pending``, or EAGAIN with part
+        result = call(write, buf)
+        # ssh2-python returns (rc, acknowledged): all of ``buf``, or EAGAIN with part
         done = result[1]
         if done > 0:
             stats.acked += done
+            in_flight -= done
             last_progress = time.monotonic()
+            start += done
+            while held and start >= len(held[0]):
+                start -= len(held.popleft())
         else:  # EAGAIN with nothing acknowledged: wait for the socket
             left = None if timeout is None else timeout - (time.monotonic() - last_progress)
             try:
