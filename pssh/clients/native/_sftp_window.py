@@ -96,7 +96,8 @@ def upload(
             parts: list[bytes | memoryview] = list(held)
             if parts:
                 parts[0] = memoryview(held[0])[start:]
-            buf = b"".join(parts + new)
+            parts.extend(new)
+            buf = b"".join(parts)
             held.extend(more for more in new if more)
             in_flight += adding
         elif held:
