@@ -167,6 +167,12 @@ class Relay:
                 raise RuntimeError("the relay did not start")
             time.sleep(0.05)
 
+    def cpu(self) -> float:
+        """CPU seconds the relay process has used so far."""
+        with open("/proc/%d/stat" % self.proc.pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def _records(self) -> list[dict[str, Any]]:
         with open(self.stats) as handle:
             return [json.loads(line) for line in handle if line.strip()]
