@@ -123,8 +123,9 @@ def serve(hosts: Sequence[str], port: int, to_port: int, delay: float, stats: st
         finally:
             client.close()
             upstream.close()
-            with open(stats, "a") as out:
-                out.write(json.dumps({"host": host, "turns": conn.turns, **conn.bytes}) + "\n")
+            line = json.dumps({"host": host, "turns": conn.turns, **conn.bytes}) + "\n"
+            with open(stats, "a") as out:  # one small append: whole lines, never mixed
+                out.write(line)
 
     servers = [StreamServer((host, port), handle, backlog=1024) for host in hosts]
     for server in servers:
@@ -154,6 +155,7 @@ class Relay:
         self.hosts, self.delay = list(hosts), delay
         self.stats = os.path.join(workdir, "relay-%d.jsonl" % os.getpid())
         self.port = free_port(self.hosts[0])
+        self._mark = 0
         open(self.stats, "w").close()
         self.proc = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), "--delay", str(delay), "--port",
@@ -174,17 +176,25 @@ class Relay:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def _records(self) -> list[dict[str, Any]]:
+        records = []
         with open(self.stats) as handle:
-            return [json.loads(line) for line in handle if line.strip()]
+            for line in handle:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:  # a line being written right now
+                    break
+        return records
 
-    def connections(self) -> list[dict[str, Any]]:
-        """Per finished connection: ``host``, ``turns``, ``c2s`` and ``s2c`` bytes."""
-        return [r for r in self._records() if "turns" in r]
+    def connections(self, settle: float = 0.3) -> list[dict[str, Any]]:
+        """Per connection finished since :meth:`reset`: ``host``, ``turns``, ``c2s`` and
+        ``s2c`` bytes (after ``settle`` seconds, for the last ones to be recorded)."""
+        time.sleep(settle)
+        return [r for r in self._records()[self._mark :] if "turns" in r]
 
-    def reset(self) -> None:
-        """Forget the connections counted so far."""
-        with open(self.stats, "w") as handle:
-            handle.write(json.dumps({"ready": True}) + "\n")
+    def reset(self, settle: float = 0.3) -> None:
+        """Count only the connections that finish from now on."""
+        time.sleep(settle)
+        self._mark = len(self._records())
 
     def known_hosts(self, source: str, port: int, path: str) -> str:
         """``source`` (a known_hosts file for the servers on ``port``) with every
