@@ -48,6 +48,10 @@ HIGH_WATER = 1024 * 1024
 """Bytes from a local socket waiting to go into a channel before reading pauses."""
 QUEUED_CHUNKS = 8
 """Chunks read from a channel waiting for the local socket before reading pauses."""
+PACKET = 32 * 1024
+"""Small chunks queued for a channel are joined up to this size first: each write is an SSH
+packet, and a download's many small requests written one by one cost the proxy a packet
+(and the client an encryption and a system call) each - 20% slower measured."""
 
 
 class _Open:
@@ -284,6 +288,8 @@ class SessionDriver:
             # ssh2-python writes packets until the chunk is out or the channel's window
             # (or the socket) is full: then the rest of the chunk waits for the next pass.
             chunk = outbound[0]
+            if len(chunk) < PACKET and len(outbound) > 1:
+                chunk = _coalesce(outbound)
             _rc, written = channel.write(chunk)
             if written > 0:
                 fwd.queued -= written
@@ -336,6 +342,20 @@ class SessionDriver:
                 self._closing.remove(channel)
                 progressed = True
         return progressed
+
+
+def _coalesce(outbound: deque[bytes]) -> bytes:
+    """Join the small chunks at the head of ``outbound`` into one of up to :data:`PACKET`
+    bytes (it replaces them)."""
+    parts, size = [], 0
+    while outbound and size + len(outbound[0]) <= PACKET:
+        size += len(outbound[0])
+        parts.append(outbound.popleft())
+    if not parts:  # the head is small, the next one too large to join: leave both
+        parts.append(outbound.popleft())
+    chunk = b"".join(parts)
+    outbound.appendleft(chunk)
+    return chunk
 
 
 def _with_detail(exc: SSH2Error, session: Any) -> SSH2Error:
