@@ -5,8 +5,9 @@ Starts throwaway OpenSSH servers on this machine (targets on 127.0.0.2.., a prox
 
 ``output``
     a command printing ``--output-mib`` MiB (1000-byte lines), read line by line from stdout;
-``copy``
-    ``copy_file`` (SFTP) of a ``--copy-mib`` MiB file to the target.
+``copy up`` / ``copy down``
+    ``copy_file`` (SFTP) of a ``--copy-mib`` MiB file to the target, then
+    ``copy_remote_file`` of it back (sizes checked).
 
 Modes:
 
@@ -22,21 +23,21 @@ Modes:
 
 With ``--hosts N`` every mode runs on N targets at once; figures are totals.
 
-Figures seen on the 2-core development machine (OpenSSH 9.2, loopback, other jobs running: the
-ranges are several runs), MB/s::
+Figures on the 2-core development machine (OpenSSH 9.2, loopback, other sessions running;
+medians of 3, A/B against main at da54c71, MB/s = 10^6 bytes/s, one host)::
 
-    200 MiB output, 1 host:     direct  94-113   proxy 58-78   tunnel-thread 53-97
-    100 MiB copy,   1 host:     direct  91-139   proxy 16-17   tunnel-thread 17-18
-     50 MiB output x 4 hosts:   direct 114-162   proxy 43-88   tunnel-thread 34-58
-     25 MiB copy   x 4 hosts:   direct 106-202   proxy 40-82   tunnel-thread 35-56
+                   direct      proxy before      proxy now
+    output         159-197     112               132      (by lines, 100 MiB)
+    copy up        155         33.6              100      (SFTP, 100 MiB)
+    copy down      212-242     118               133
 
-Output through the proxy costs a second decryption (and the proxy sshd's work) on the same two
-cores. A single SFTP copy is bound by round trips: libssh2's SFTP writes wait for
-acknowledgements, which now cross two TCP hops, the one between the proxy sshd and the target
-without TCP_NODELAY. The same libssh2 copy through OpenSSH's own ``ssh -L`` forward measured
-14.5 MB/s, while OpenSSH's ``scp`` (SFTP mode) through our ``Tunnel`` measured 44 MB/s, like
-``scp -J`` (42 MB/s): the forwarding is not the limit. Copies to several hosts overlap their
-round trips, hence the higher 4-host figures.
+Each figure also has the client's CPU per MB. Through the proxy the client decrypts (or
+encrypts) every byte twice, the target's session inside the proxy's, on the same core, and
+the proxy's sshd shares the two cores too: the proxied figures stay at one half to two thirds
+of the direct ones.
+Uploads used to be much slower: libssh2's SFTP writes drained their requests at the end of
+each 2 MiB chunk, and through the proxy each drain cost ~40 ms; they now keep a window of
+requests in flight (``pssh/clients/native/_sftp_window.py``). See ``bench/README.md``.
 
 Run: ``python bench/proxy_bench.py [--output-mib 200] [--copy-mib 100] [--hosts 1]``.
 ``run(...)`` returns the rows as dicts for other tools.
