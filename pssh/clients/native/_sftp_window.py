@@ -112,6 +112,7 @@ def upload(
         stats.peak = max(stats.peak, in_flight)
         stats.calls += 1
         result = call(write, buf)
+        buf = b""  # a refill's joined copy is not kept while waiting: only ``held`` is
         # ssh2-python returns (rc, acknowledged): all of ``buf``, or EAGAIN with part
         done = result[1]
         if done > 0:
