@@ -111,11 +111,13 @@ def _targets(case: str, remote_dir: str, local_dir: str, hosts: Sequence[str]) -
 
 def _prefer_cipher(cipher: str) -> None:
     """Make new native sessions offer only ``cipher`` (bench option ``--cipher``)."""
+    import pssh.clients.native._connection as connection
     import pssh.clients.native.single as single
 
-    if hasattr(single, "_CIPHERS"):  # the client's own preference list
-        single._CIPHERS = cipher
-        return
+    for module in (connection, single):
+        if hasattr(module, "_CIPHERS"):  # the client's own preference list
+            module._CIPHERS = cipher  # type: ignore[attr-defined]
+            return
     from ssh2.session import LIBSSH2_METHOD_CRYPT_CS, LIBSSH2_METHOD_CRYPT_SC, Session
 
     class PreferringSession(Session):  # type: ignore[misc]

@@ -5,8 +5,9 @@ Starts throwaway OpenSSH servers on this machine (targets on 127.0.0.2.., a prox
 
 ``output``
     a command printing ``--output-mib`` MiB (1000-byte lines), read line by line from stdout;
-``copy``
-    ``copy_file`` (SFTP) of a ``--copy-mib`` MiB file to the target.
+``copy up`` / ``copy down``
+    ``copy_file`` (SFTP) of a ``--copy-mib`` MiB file to the target, then
+    ``copy_remote_file`` of it back (sizes checked).
 
 Modes:
 
@@ -22,21 +23,21 @@ Modes:
 
 With ``--hosts N`` every mode runs on N targets at once; figures are totals.
 
-Figures seen on the 2-core development machine (OpenSSH 9.2, loopback, other jobs running: the
-ranges are several runs), MB/s::
+Figures on the 2-core development machine (OpenSSH 9.2, loopback, other sessions running;
+medians of 3, A/B against main at da54c71, MB/s = 10^6 bytes/s, one host)::
 
-    200 MiB output, 1 host:     direct  94-113   proxy 58-78   tunnel-thread 53-97
-    100 MiB copy,   1 host:     direct  91-139   proxy 16-17   tunnel-thread 17-18
-     50 MiB output x 4 hosts:   direct 114-162   proxy 43-88   tunnel-thread 34-58
-     25 MiB copy   x 4 hosts:   direct 106-202   proxy 40-82   tunnel-thread 35-56
+                   direct      proxy before      proxy now
+    output         159-197     112               132      (by lines, 100 MiB)
+    copy up        155         33.6              100      (SFTP, 100 MiB)
+    copy down      212-242     118               133
 
-Output through the proxy costs a second decryption (and the proxy sshd's work) on the same two
-cores. A single SFTP copy is bound by round trips: libssh2's SFTP writes wait for
-acknowledgements, which now cross two TCP hops, the one between the proxy sshd and the target
-without TCP_NODELAY. The same libssh2 copy through OpenSSH's own ``ssh -L`` forward measured
-14.5 MB/s, while OpenSSH's ``scp`` (SFTP mode) through our ``Tunnel`` measured 44 MB/s, like
-``scp -J`` (42 MB/s): the forwarding is not the limit. Copies to several hosts overlap their
-round trips, hence the higher 4-host figures.
+Each figure also has the client's CPU per MB. Through the proxy the client decrypts (or
+encrypts) every byte twice, the target's session inside the proxy's, on the same core, and
+the proxy's sshd shares the two cores too: the proxied figures stay at one half to two thirds
+of the direct ones.
+Uploads used to be much slower: libssh2's SFTP writes drained their requests at the end of
+each 2 MiB chunk, and through the proxy each drain cost ~40 ms; they now keep a window of
+requests in flight (``pssh/clients/native/_sftp_window.py``). See ``bench/README.md``.
 
 Run: ``python bench/proxy_bench.py [--output-mib 200] [--copy-mib 100] [--hosts 1]``.
 ``run(...)`` returns the rows as dicts for other tools.
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -81,10 +83,27 @@ def _output_command(mib: int) -> str:
     return "yes %s | head -c %d" % ("x" * (LINE - 1), mib * MIB)
 
 
-def _row(mode: str, test: str, hosts: int, nbytes: int, seconds: float) -> dict[str, Any]:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _Timed:
+    """Wall and client CPU seconds of a ``with`` block."""
+
+    def __enter__(self) -> _Timed:
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, _cpu() - self.cpu
+
+
+def _row(mode: str, test: str, hosts: int, nbytes: int, timed: _Timed) -> dict[str, Any]:
     return {
         "mode": mode, "test": test, "hosts": hosts, "bytes": nbytes,
-        "seconds": round(seconds, 3), "mb_s": round(nbytes / MIB / seconds, 1),
+        "seconds": round(timed.wall, 3), "mb_s": round(nbytes / 1e6 / timed.wall, 1),
+        "cpu": round(timed.cpu, 3), "cpu_ms_mb": round(1000 * timed.cpu / (nbytes / 1e6), 2),
     }  # fmt: skip
 
 
@@ -109,24 +128,38 @@ def _measure_parallel(
     try:
         client.join(client.run_command("true"))  # connect outside the timing
         if output_mib:
-            started = time.perf_counter()
-            output = client.run_command(_output_command(output_mib))
-            got = [gevent.spawn(lambda out=out: sum(len(ln) + 1 for ln in out.stdout))
-                   for out in output.values()]  # fmt: skip
-            gevent.joinall(got, raise_error=True)
-            client.join(output)
-            rows.append(_row(mode, "output", len(hosts), sum(g.value for g in got),
-                             time.perf_counter() - started))  # fmt: skip
+            with _Timed() as timed:
+                output = client.run_command(_output_command(output_mib))
+                got = [gevent.spawn(lambda out=out: sum(len(ln) + 1 for ln in out.stdout))
+                       for out in output.values()]  # fmt: skip
+                gevent.joinall(got, raise_error=True)
+                client.join(output)
+            rows.append(_row(mode, "output", len(hosts), sum(g.value for g in got), timed))
         if copy_mib:
             remote = "pssh-bench-%d.bin" % os.getpid()
-            started = time.perf_counter()
-            gevent.joinall(client.copy_file(local_file, remote), raise_error=True)
-            rows.append(_row(mode, "copy", len(hosts), copy_mib * MIB * len(hosts),
-                             time.perf_counter() - started))  # fmt: skip
+            nbytes = copy_mib * MIB * len(hosts)
+            with _Timed() as timed:
+                gevent.joinall(client.copy_file(local_file, remote), raise_error=True)
+            rows.append(_row(mode, "copy up", len(hosts), nbytes, timed))
+            down = local_file + ".down"
+            with _Timed() as timed:
+                gevent.joinall(client.copy_remote_file(remote, down), raise_error=True)
+            rows.append(_row(mode, "copy down", len(hosts), nbytes, timed))
+            for host in hosts:
+                _check_and_remove(local_file, "%s_%s" % (down, host))
             client.join(client.run_command("rm -f " + remote))
     finally:
         client.disconnect()
     return rows
+
+
+def _check_and_remove(original: str, copy: str) -> None:
+    try:
+        if os.path.getsize(copy) != os.path.getsize(original):
+            raise RuntimeError("%s: wrong size after the copy" % copy)
+    finally:
+        if os.path.exists(copy):
+            os.unlink(copy)
 
 
 def _measure_thread(
@@ -138,6 +171,7 @@ def _measure_thread(
     tunnel.start()
     rows = []
     clients: list[SSHClient] = []
+    remote = "pssh-bench-%d.bin" % os.getpid()
     try:
         tunnel.wait_open(60)
         for host in hosts:
@@ -153,21 +187,27 @@ def _measure_thread(
             client.wait_finished(channel)
             return nbytes
 
-        def copy(client: SSHClient) -> None:
-            client.copy_file(local_file, "pssh-bench-%d.bin" % os.getpid())
-            client.wait_finished(client.execute("rm -f pssh-bench-%d.bin" % os.getpid()))
+        def each(func: Any) -> None:
+            gevent.joinall([gevent.spawn(func, i, c) for i, c in enumerate(clients)],
+                           raise_error=True)  # fmt: skip
 
         if output_mib:
-            started = time.perf_counter()
-            got = [gevent.spawn(output, client) for client in clients]
-            gevent.joinall(got, raise_error=True)
+            with _Timed() as timed:
+                got = [gevent.spawn(output, client) for client in clients]
+                gevent.joinall(got, raise_error=True)
             rows.append(_row("tunnel-thread", "output", len(hosts), sum(g.value for g in got),
-                             time.perf_counter() - started))  # fmt: skip
+                             timed))  # fmt: skip
         if copy_mib:
-            started = time.perf_counter()
-            gevent.joinall([gevent.spawn(copy, client) for client in clients], raise_error=True)
-            rows.append(_row("tunnel-thread", "copy", len(hosts), copy_mib * MIB * len(hosts),
-                             time.perf_counter() - started))  # fmt: skip
+            nbytes = copy_mib * MIB * len(hosts)
+            with _Timed() as timed:
+                each(lambda i, c: c.copy_file(local_file, remote))
+            rows.append(_row("tunnel-thread", "copy up", len(hosts), nbytes, timed))
+            with _Timed() as timed:
+                each(lambda i, c: c.copy_remote_file(remote, "%s.down%d" % (local_file, i)))
+            rows.append(_row("tunnel-thread", "copy down", len(hosts), nbytes, timed))
+            for i, client in enumerate(clients):
+                _check_and_remove(local_file, "%s.down%d" % (local_file, i))
+                client.wait_finished(client.execute("rm -f " + remote))
     finally:
         for client in clients:
             client.disconnect()
@@ -184,8 +224,9 @@ def run(
 ) -> list[dict[str, Any]]:
     """Start the servers, measure every mode ``repeat`` times, stop the servers.
 
-    :returns: one dict per measurement: ``mode``, ``test`` (``output``/``copy``), ``hosts``,
-      ``bytes`` (total), ``seconds``, ``mb_s`` (MiB/s, total over the hosts).
+    :returns: one dict per measurement: ``mode``, ``test`` (``output``, ``copy up``,
+      ``copy down``), ``hosts``, ``bytes`` (total), ``seconds``, ``mb_s`` (MB/s, 10^6 bytes,
+      total over the hosts), ``cpu`` (the client process's CPU seconds), ``cpu_ms_mb``.
     """
     workdir = make_temp_dir("pssh-proxy-bench-")
     groups = []
@@ -227,12 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tempfile.tempdir = tempfile.gettempdir()
     rows = run(args.output_mib, args.copy_mib, args.hosts, args.modes.split(","), args.repeat)
-    print("%-14s %-7s %5s %12s %9s %9s" % ("mode", "test", "hosts", "bytes", "seconds", "MB/s"))
+    print("%-14s %-9s %5s %12s %9s %9s %9s" % ("mode", "test", "hosts", "bytes", "seconds",
+                                                 "MB/s", "CPU ms/MB"))  # fmt: skip
     for row in rows:
-        print(
-            "%-14s %-7s %5d %12d %9.3f %9.1f"
-            % (row["mode"], row["test"], row["hosts"], row["bytes"], row["seconds"], row["mb_s"])
-        )
+        print("%-14s %-9s %5d %12d %9.3f %9.1f %9.2f" % (
+            row["mode"], row["test"], row["hosts"], row["bytes"], row["seconds"], row["mb_s"],
+            row["cpu_ms_mb"],
+        ))  # fmt: skip
     return 0
 
 

@@ -7,8 +7,8 @@ run: the servers' CPU floor, OpenSSH's own ``ssh``/``sftp``/``scp``, the paramik
 See ``bench/README.md`` for what each case measures and the last table.
 
 Options: ``--quick`` (small sizes: a smoke check of the suite, targets are not judged),
-``--cases connect100 stream4 ...`` (default: every case of the issue; ``pool``, ``agent``,
-``proxy`` and ``scale`` on request), ``--json FILE`` (raw figures too).
+``--cases connect100 stream4 ...`` (default: every case of the issues; ``pool``, ``agent``
+and ``scale`` on request), ``--json FILE`` (raw figures too).
 """
 
 from __future__ import annotations
@@ -27,8 +27,13 @@ from _common import MB, Servers, cores, raise_nofile, run_worker
 from _table import Row, at_once, environment, format_table, row, share_note
 
 SCRIPT = os.path.abspath(__file__)
-DEFAULT_CASES = ("connect10", "connect100", "connect300", "stream4", "copy4", "hosts1000", "miko")
-EXTRA_CASES = ("pool", "agent", "proxy", "cli", "scale")
+LATENCY = 0.020
+"""Round trip the ``latency`` case's relay adds (10 ms each way)."""
+DEFAULT_CASES = (
+    "connect10", "connect100", "connect300", "stream4", "copy4", "hosts1000", "hosts2000",
+    "miko", "proxy", "latency", "cli",
+)  # fmt: skip
+EXTRA_CASES = ("pool", "agent", "scale")
 SIZES = {
     "full": {
         "connect10": 10,
@@ -39,9 +44,12 @@ SIZES = {
         "copy_hosts": 4,
         "copy_mib": 100,
         "hosts1000": 1000,
+        "hosts2000": 2000,
         "miko_hosts": 100,
         "miko_mib": 50,
         "proxy_mib": 200,
+        "latency_hosts": 100,
+        "latency_mib": 50,
     },
     "quick": {
         "connect10": 10,
@@ -52,9 +60,12 @@ SIZES = {
         "copy_hosts": 4,
         "copy_mib": 10,
         "hosts1000": 50,
+        "hosts2000": 100,
         "miko_hosts": 20,
         "miko_mib": 5,
         "proxy_mib": 10,
+        "latency_hosts": 20,
+        "latency_mib": 5,
     },
 }
 
@@ -196,6 +207,40 @@ class Bench:
                 f"start, then {small['nofile']}",
             ),
         ]
+
+    def hosts2000(self) -> list[Row]:
+        """2,000 hosts (125 ``sshd``): as ``hosts1000`` without the OpenSSH reference (2,000
+        ``ssh`` processes take minutes), at ``pool_size`` 2000 and 500."""
+        n = self.sizes["hosts2000"]
+        label = "hosts2000" if n == 2000 else f"hosts2000 ({n} hosts)"
+        rows = []
+        for pool in (n, max(1, n // 4)):
+            ours = self.work(
+                "pssh_connect", n=n, reuse=False, low_nofile=True, warm_up=True, pool_size=pool
+            )
+            floor = ours["sshd_cpu"] / self.cores
+            ratio = ours["wall"] / floor
+            note = (
+                f"{ours['ok']}/{n} ok; client memory {ours['client_mb']:.0f} MB "
+                f"({1024 * ours['client_mb'] / n:.0f} KiB/host) over {ours['warm_rss_mb']:.0f} MB; "
+                f"{ours['sockets']} sockets; open-files limit 1024 at start, then {ours['nofile']}"
+            )
+            full = pool == n
+            rows.append(
+                row(
+                    label if full else f"{label} pool_size={pool}",
+                    ours,
+                    f"sshd floor ({ours['sshd_cpu']:.1f} CPU s / {self.cores} cores)",
+                    f"{floor:.2f} s",
+                    ratio,
+                    "all ok; memory <= 190 MB; wall <= 1.15x floor" if full else "",
+                    self.judge(ours["ok"] == n and ours["client_mb"] <= 190 and ratio <= 1.15)
+                    if full
+                    else None,
+                    note="; ".join(x for x in (note, share_note(ours, floor)) if x),
+                )
+            )
+        return rows
 
     # -- output stream ------------------------------------------------------------------
 
@@ -341,25 +386,93 @@ class Bench:
         import proxy_bench
 
         mib = self.sizes["proxy_mib"]
-        found = proxy_bench.run(output_mib=mib, copy_mib=self.sizes["copy_mib"], hosts=1)
+        found = proxy_bench.run(output_mib=mib, copy_mib=self.sizes["copy_mib"], hosts=1,
+                                modes=("direct", "proxy"))  # fmt: skip
         self.raw["proxy_bench"] = found
         by = {(r["mode"], r["test"]): r for r in found}
         rows = []
-        for test in ("output", "copy"):
-            direct = by[("direct", test)]
-            ours = {"wall": direct["seconds"], "cpu": float("nan"), "bytes": direct["bytes"]}
-            for mode in ("proxy", "tunnel-thread"):
-                other = by.get((mode, test))
-                if other is not None:
-                    rows.append(
-                        row(
-                            f"proxy_bench {test} direct",
-                            ours,
-                            f"via {mode}",
-                            f"{other['bytes'] / MB / other['seconds']:.0f} MB/s",
-                            direct["seconds"] / other["seconds"],
-                        )
-                    )
+        for test in ("output", "copy up", "copy down"):
+            direct, via = by[("direct", test)], by[("proxy", test)]
+            ours = {"wall": via["seconds"], "cpu": via["cpu"], "bytes": via["bytes"]}
+            ratio = via["mb_s"] / direct["mb_s"]
+            rows.append(
+                row(
+                    f"proxy {test} (1 host)",
+                    ours,
+                    f"direct (CPU {direct['cpu_ms_mb']:.1f} ms/MB)",
+                    f"{direct['mb_s']:.0f} MB/s",
+                    ratio,
+                    ">= 0.5x direct MB/s",
+                    self.judge(ratio >= 0.5),
+                    note=f"client {via['cpu_ms_mb']:.1f} ms CPU/MB through the proxy",
+                )
+            )
+        return rows
+
+    def latency(self) -> list[Row]:
+        """The servers behind a relay adding 10 ms each way (``bench/_relay.py``)."""
+        import copy_bench
+        from _relay import Relay
+
+        n, mib = self.sizes["latency_hosts"], self.sizes["latency_mib"]
+        cfg = self.servers.config
+        relay = Relay(cfg.hosts[:n], cfg.port, LATENCY / 2, self.servers.workdir)
+        try:
+            known = relay.known_hosts(
+                cfg.known_hosts, cfg.port, os.path.join(self.servers.workdir, "known_relay")
+            )
+            relay.reset()
+            relay_cpu = relay.cpu()
+            ours = self.work("pssh_connect", n=n, reuse=False, port=relay.port,
+                             known_hosts=known)  # fmt: skip
+            relay_cpu = relay.cpu() - relay_cpu  # the "network": counted with the servers
+            turns = sorted(c["turns"] for c in relay.connections())
+            relay.reset()
+            self.work("ssh_connect", n=1, port=relay.port, known_hosts=known)
+            ssh_turns = [c["turns"] for c in relay.connections()]
+            one = cfg._replace(hosts=(cfg.hosts[0],), port=relay.port, known_hosts=known)
+            cases = ["pssh sftp up", "openssh sftp up", "pssh sftp down", "openssh sftp down"]
+            copies = {r["case"]: r for r in copy_bench.run(one, mib, cases)}
+        finally:
+            relay.stop()
+        self.raw["latency"] = {"connect": ours, "turns": turns, "ssh_turns": ssh_turns,
+                               "copies": copies}  # fmt: skip
+        middle = turns[len(turns) // 2] if turns else 0
+        floor = middle * LATENCY + (ours["sshd_cpu"] + relay_cpu) / self.cores
+        ratio = ours["wall"] / floor
+        rows = [
+            row(
+                f"latency connect{n} (+{1000 * LATENCY:.0f} ms RTT)",
+                ours,
+                f"{middle} round trips x {1000 * LATENCY:.0f} ms + floor (sshd "
+                f"{ours['sshd_cpu']:.2f} + relay {relay_cpu:.2f} CPU s / {self.cores} cores)",
+                f"{floor:.3f} s",
+                ratio,
+                "wall <= 1.2x",
+                self.judge(ours["ok"] == n and ratio <= 1.2),
+                note=f"{ours['ok']}/{n} ok; round trips per connection (pssh) "
+                f"{turns[0] if turns else '?'}-{turns[-1] if turns else '?'}; "
+                f"OpenSSH ssh for the same command: {ssh_turns}",
+            )
+        ]
+        for direction in ("up", "down"):
+            mine, ref = copies[f"pssh sftp {direction}"], copies[f"openssh sftp {direction}"]
+            rows.append(
+                row(
+                    f"latency sftp {direction} ({mib} MiB, 1 host)",
+                    {
+                        "wall": mine["seconds"],
+                        "cpu": mine["cpu_s"],
+                        "rss_mb": mine["peak_rss_mb"],
+                        "bytes": mib * (1 << 20),
+                    },  # fmt: skip
+                    f"openssh sftp {direction} via the relay (CPU {ref['cpu_s']:.2f} s)",
+                    f"{ref['mb_s']:.0f} MB/s",
+                    mine["mb_s"] / ref["mb_s"],
+                    ">= OpenSSH MB/s",
+                    self.judge(mine["mb_s"] >= ref["mb_s"]),
+                )
+            )
         return rows
 
     def scale(self) -> list[Row]:
@@ -375,9 +488,11 @@ CASE_HOSTS: dict[str, Callable[[dict[str, int]], int]] = {
     "stream4": lambda s: s["stream_hosts"],
     "copy4": lambda s: s["copy_hosts"],
     "hosts1000": lambda s: s["hosts1000"],
+    "hosts2000": lambda s: s["hosts2000"],
     "pool": lambda s: s["connect100"],
     "agent": lambda s: s["connect100"],
     "scale": lambda s: s["hosts1000"],
+    "latency": lambda s: s["latency_hosts"],
 }
 
 

@@ -99,6 +99,25 @@ def test_large_binary_file_round_trip_scp(client, remote_dir, tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_sftp_upload_keeps_a_bounded_window_in_flight(client, remote_dir, tmp_path):
+    """Uploads are topped up as acknowledgements arrive: with a 64 KiB window a 3 MiB file
+    arrives byte for byte, the client never holds more than the window, and the window was
+    refilled many times (not sent in one piece)."""
+    size, window = 3 * MiB + 12_345, 64 * 1024
+    local = str(tmp_path / "windowed")
+    expected = write_random(local, size)
+    remote = os.path.join(remote_dir, "windowed")
+    fs = client.sftp_transfers.fs(None)
+    fs.window = window
+    fs.put(local, remote, 0o640)
+    assert digest(remote) == expected
+    assert mode_of(remote) == 0o640
+    stats = fs.last_upload
+    assert stats.acked == size
+    assert stats.peak <= window
+    assert stats.calls >= size // window
+
+
 def test_memory_stays_bounded(client, remote_dir, tmp_path):
     """Files stream in chunks: Python-side allocations stay a few chunks, whatever the size."""
     local = str(tmp_path / "big")

@@ -7,13 +7,15 @@ channel, so the socket stops being readable although a channel still has data to
 
 from __future__ import annotations
 
+from collections import deque
+
 import gevent
 import pytest
 from gevent import socket
 from ssh2.session import LIBSSH2_SESSION_BLOCK_INBOUND
 
 from pssh.clients.native._eagain import EAGAIN
-from pssh.clients.native._forward import SessionDriver
+from pssh.clients.native._forward import PACKET, SessionDriver, _coalesce
 
 
 class FakeChannel:
@@ -135,3 +137,35 @@ def test_stop_closes_local_sockets_and_fails_opens(session):
         assert local.recv(100) == b""
     with pytest.raises(ConnectionResetError):
         driver.open_channel("f", 22, timeout=1)
+
+
+def test_small_chunks_are_joined_into_one_packet():
+    """Small chunks waiting for a channel go out as one write (one SSH packet) of at most
+    PACKET bytes, in order; a chunk too large to join is left as it is."""
+    queue = deque([b"a" * 100, b"b" * 200, b"c" * (PACKET - 300), b"d", b"e" * PACKET])
+    first = _coalesce(queue)
+    assert first == b"a" * 100 + b"b" * 200 + b"c" * (PACKET - 300)
+    assert list(queue) == [first, b"d", b"e" * PACKET]
+    queue.popleft()
+    assert _coalesce(queue) == b"d"  # the next one does not fit with it
+    assert list(queue) == [b"d", b"e" * PACKET]
+
+
+def test_partial_writes_keep_the_order(session):
+    """A channel whose window takes a few bytes per write gets every byte, in order."""
+    fake, driver = session
+    local = attach(driver, "w")
+    channel = fake.channels[b"w"]
+    full_write = channel.write
+
+    def narrow_write(data):
+        return full_write(data[:7])
+
+    channel.write = narrow_write
+    payload = b"".join(b"%06d" % i for i in range(20_000))
+    with gevent.Timeout(10):
+        for start in range(0, len(payload), 999):
+            local.sendall(payload[start : start + 999])
+        while len(channel.written) < len(payload):
+            gevent.sleep(0.01)
+    assert bytes(channel.written) == payload

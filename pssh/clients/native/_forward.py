@@ -11,9 +11,11 @@ is ready or a local greenlet kicks it. It sleeps in the package's one wait
 primitive, :meth:`._eagain.SessionIO.wait`, told whether reading matters.
 
 Per forwarded connection two small greenlets move bytes on the local side: one
-reads the local socket into the forward's ``outbound`` buffer (pausing above
-:data:`HIGH_WATER` until the driver has sent it on), one writes what the driver
-read from the channel (a bounded queue) to the local socket. Slow readers on
+reads the local socket into the forward's ``outbound`` queue of received chunks
+(pausing above :data:`HIGH_WATER` until the driver has sent it on), one writes
+what the driver read from the channel (a bounded queue) to the local socket.
+Chunks are handed to libssh2 as received (a partial write keeps the rest of its
+chunk) rather than gathered in one buffer and sliced again for every write. Slow readers on
 either side therefore hold back the other side instead of filling memory.
 
 Channel opens go through the driver too, one at a time (libssh2 keeps the
@@ -46,6 +48,10 @@ HIGH_WATER = 1024 * 1024
 """Bytes from a local socket waiting to go into a channel before reading pauses."""
 QUEUED_CHUNKS = 8
 """Chunks read from a channel waiting for the local socket before reading pauses."""
+PACKET = 32 * 1024
+"""Small chunks queued for a channel are joined up to this size first: each write is an SSH
+packet, and a download's many small requests written one by one cost the proxy a packet
+(and the client an encryption and a system call) each - 20% slower measured."""
 
 
 class _Open:
@@ -63,14 +69,15 @@ class Forward:
     """One forwarded connection: a channel and the local socket it is joined to."""
 
     __slots__ = (
-        "channel", "sock", "outbound", "inbound", "room", "local_eof", "eof_sent",
+        "channel", "sock", "outbound", "queued", "inbound", "room", "local_eof", "eof_sent",
         "remote_eof", "paused", "dead", "writer_done", "done", "_local",
     )  # fmt: skip
 
     def __init__(self, channel: Any, sock: Any) -> None:
         self.channel = channel
         self.sock = sock
-        self.outbound = bytearray()
+        self.outbound: deque[bytes] = deque()  # chunks read from the local socket
+        self.queued = 0  # bytes in ``outbound``
         self.inbound: Queue = Queue()
         self.room = Event()
         self.room.set()
@@ -174,9 +181,10 @@ class SessionDriver:
                 data = fwd.sock.recv(CHUNK)
                 if not data:
                     break
-                fwd.outbound += data
+                fwd.outbound.append(data)
+                fwd.queued += len(data)
                 self.kick()
-                while len(fwd.outbound) >= HIGH_WATER and not fwd.dead:
+                while fwd.queued >= HIGH_WATER and not fwd.dead:
                     fwd.room.clear()
                     fwd.room.wait()
         except OSError as exc:
@@ -275,13 +283,25 @@ class SessionDriver:
     def _pump(self, fwd: Forward) -> bool:
         progressed = False
         channel = fwd.channel
-        if fwd.outbound:
-            _rc, written = channel.write(bytes(fwd.outbound[:CHUNK]))
+        outbound = fwd.outbound
+        while outbound:
+            # ssh2-python writes packets until the chunk is out or the channel's window
+            # (or the socket) is full: then the rest of the chunk waits for the next pass.
+            chunk = outbound[0]
+            if len(chunk) < PACKET and len(outbound) > 1:
+                chunk = _coalesce(outbound)
+            _rc, written = channel.write(chunk)
             if written > 0:
-                del fwd.outbound[:written]
+                fwd.queued -= written
                 progressed = True
-            if len(fwd.outbound) < HIGH_WATER // 2:
-                fwd.room.set()
+            if written >= len(chunk):
+                outbound.popleft()
+                continue
+            if written > 0:
+                outbound[0] = chunk[written:]
+            break
+        if fwd.queued < HIGH_WATER // 2:
+            fwd.room.set()
         eof_due = fwd.local_eof and not fwd.outbound and not fwd.eof_sent
         if eof_due and not is_eagain(channel.send_eof()):
             fwd.eof_sent = progressed = True
@@ -322,6 +342,20 @@ class SessionDriver:
                 self._closing.remove(channel)
                 progressed = True
         return progressed
+
+
+def _coalesce(outbound: deque[bytes]) -> bytes:
+    """Join the small chunks at the head of ``outbound`` into one of up to :data:`PACKET`
+    bytes (it replaces them)."""
+    parts, size = [], 0
+    while outbound and size + len(outbound[0]) <= PACKET:
+        size += len(outbound[0])
+        parts.append(outbound.popleft())
+    if not parts:  # the head is small, the next one too large to join: leave both
+        parts.append(outbound.popleft())
+    chunk = b"".join(parts)
+    outbound.appendleft(chunk)
+    return chunk
 
 
 def _with_detail(exc: SSH2Error, session: Any) -> SSH2Error:

@@ -1,10 +1,9 @@
 """SFTP primitives of the native client: remote stat, mkdir, listing, and streaming one
 file up or down.
 
-Data moves in chunks of :data:`SFTP_WRITE_CHUNK` / :data:`SFTP_READ_CHUNK` bytes. libssh2
-splits one write into many SFTP write requests and sends them all before it waits for
-replies, and reads ahead by several times the buffer size, so large chunks keep a window of
-requests in flight. Every wait goes through :mod:`pssh.clients.native._eagain`.
+Uploads keep a bounded window of write requests in flight, topped up as acknowledgements
+arrive (:mod:`._sftp_window`); downloads read :data:`SFTP_READ_CHUNK` bytes per call, and
+libssh2 reads ahead by four times that. Every wait goes through :mod:`pssh.clients.native._eagain`.
 """
 
 from __future__ import annotations
@@ -31,13 +30,13 @@ from .._download import LocalTarget
 from .._remote_names import ListingTooLong, count_entry, decode_name
 from ._connection import SSHConnection
 from ._errors import map_errors
+from ._sftp_window import SFTP_WINDOW, WindowStats, upload
 
 logger = logging.getLogger(__name__)
 
-SFTP_WRITE_CHUNK = 2 << 20
-"""Bytes per SFTP write call. libssh2 sends the whole chunk as 30000-byte write requests
-before waiting for replies, so this is what is in flight at most: 2 MiB keeps up with
-OpenSSH's ``sftp`` on a LAN and reaches about two thirds of it at 20 ms round trips."""
+SFTP_WRITE_CHUNK = SFTP_WINDOW
+"""Bytes of an upload in flight at most (see :mod:`._sftp_window`, which tops the window up
+as acknowledgements arrive)."""
 SFTP_READ_CHUNK = 1 << 20
 """Bytes per SFTP read call; libssh2 reads ahead by up to four times this."""
 
@@ -107,13 +106,19 @@ class RemoteFS:
       and its ``timeout``, which limits every request and chunk.
     :param sftp: an SFTP session on that connection (:py:class:`ssh2.sftp.SFTP`).
     :param encoding: encoding of remote paths.
+    :param window: bytes of an upload in flight at most (:data:`._sftp_window.SFTP_WINDOW`);
+      :attr:`last_upload` keeps the last upload's :class:`._sftp_window.WindowStats`.
     """
 
-    def __init__(self, conn: SSHConnection, sftp: Any, encoding: str = "utf-8") -> None:
+    def __init__(
+        self, conn: SSHConnection, sftp: Any, encoding: str = "utf-8", window: int = SFTP_WINDOW
+    ) -> None:
         self.conn = conn
         self.sftp = sftp
         self.host: str = conn.host
         self.encoding = encoding
+        self.window = window
+        self.last_upload: WindowStats | None = None
 
     def _raw(self, path: str) -> bytes:
         return path.encode(self.encoding, "surrogateescape")
@@ -311,14 +316,13 @@ class RemoteFS:
             logger.warning(
                 "Could not set permissions of %s on host %s to %o", remote_file, self.host, mode
             )
-        send_all, write = self.conn.send_all, handle.write
+
+        def read_local(size: int) -> bytes:
+            with local_errors(self.host, "reading local file"):
+                return source.read(size)
+
         with self.errors("writing remote file", remote_file):
-            while True:
-                with local_errors(self.host, "reading local file"):
-                    data = source.read(SFTP_WRITE_CHUNK)
-                if not data:
-                    break
-                send_all(write, data)
+            self.last_upload = upload(self.conn, handle.write, read_local, self.window)
 
     def _open_for_write(self, path: str, mode: int, make_parents: bool) -> Any:
         args = (self._raw(path), LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,

@@ -102,6 +102,10 @@ class SFTPTransfers(Part):
         remote file gets them when it is created, before any data is written, so it is never
         readable more widely while the copy runs (see :doc:`/security`).
 
+        Up to 2 MiB of the file are in flight at a time, topped up as the server acknowledges
+        them, so links with long round trips (proxies, far hosts) stay busy; the client's
+        ``timeout`` is the longest the copy may go without any acknowledgement.
+
         :param local_file: Local filepath to copy to remote host
         :type local_file: str
         :param remote_file: Remote filepath on remote host to copy file to
