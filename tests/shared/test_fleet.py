@@ -311,17 +311,15 @@ def test_a_host_named_twice_keeps_its_entry_in_batches_and_reruns(fleet):
 
 
 def test_a_host_slow_to_connect_does_not_hold_back_the_others_lines(family, fleet):
-    """The first host accepts the connection and never answers (it fails after the
+    """The first host takes the connection and never answers (it fails after the
     client's 5 s timeout); the second host's line is handed out while the first is still
     connecting, not after it failed."""
-    import gevent
-
     cfg = fleet.cfg
+    # Listening is enough: the kernel completes the connection, which then never gets a
+    # banner (nothing accepts it).
     listener = socket.socket()
     listener.bind(("127.0.0.60", 0))
     listener.listen(8)
-    held = []
-    acceptor = gevent.spawn(lambda: held.append(listener.accept()[0]))
     silent = "127.0.0.60"
     events = []
     try:
@@ -339,9 +337,7 @@ def test_a_host_slow_to_connect_does_not_hold_back_the_others_lines(family, flee
         )  # fmt: skip
         client.join(output)
     finally:
-        acceptor.kill()
-        for sock in (*held, listener):
-            sock.close()
+        listener.close()
     assert output[silent].exception is not None
     assert ("line", GOOD[0], "hello") in events and ("finished", silent) in events
     assert events.index(("line", GOOD[0], "hello")) < events.index(("finished", silent))
