@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .. import __version__
 from .._batches import parse_budget, plan_batches
@@ -70,45 +70,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _seconds(text: str) -> float:
+def _number(text: str, kind: type, least: float, strict: bool, bound: str) -> Any:
+    """``text`` as ``kind`` (``int`` or ``float``), at least ``least`` (more than it
+    when ``strict``), else an argparse error saying ``bound``."""
     try:
-        value = float(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+        what = "a number of seconds" if kind is float else "a whole number"
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+    if value < least or (strict and value == least):
+        raise argparse.ArgumentTypeError(f"must be {bound}: {text!r}")
     return value
+
+
+def _seconds(text: str) -> float:
+    return float(_number(text, float, 0, True, "more than 0"))
 
 
 def _timeout(text: str) -> float | None:
     """``-t``: seconds, ``0`` meaning no limit (as classic pssh's ``-t 0``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more: {text!r}")
-    return value or None
+    return float(_number(text, float, 0, False, "0 (no limit) or more")) or None
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
+    return int(_number(text, int, 1, False, "at least 1"))
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
+    return int(_number(text, int, 0, False, "0 or more"))
 
 
 def _port(text: str) -> int:
