@@ -79,7 +79,8 @@ class Example:
 
 
 def examples(page: str) -> list[Example]:
-    """The Python code blocks of ``page`` (a path from the repository root), in order."""
+    """The Python code blocks of ``page`` (a path from the repository root, or an
+    absolute one), in order."""
     with open(os.path.join(REPO, page), encoding="utf-8") as fh:
         lines = fh.read().splitlines()
     found = []
