@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 
 import gevent
 import pytest
@@ -147,3 +148,23 @@ def test_keyboard_interactive_off_or_wrong_password_fails(kbdint_server):
     with pytest.raises(AuthenticationException, match="keyboard-interactive") as raised:
         _kbd_client(kbdint_server, keyboard_interactive=True, password="not-the-password")
     assert "not-the-password" not in str(raised.value)  # no secret in messages
+
+
+def test_keepalives_reach_the_server_of_an_idle_connection_and_stop_with_it(sshd_factory):
+    # sshd logs each global request at DEBUG1; libssh2's keepalive is one
+    group = sshd_factory(1, first="127.0.0.83", extra_config=["Match all", "LogLevel DEBUG1"])
+    server = group.config()
+
+    def received() -> int:
+        with open(server.log_path, encoding="utf-8", errors="replace") as fh:
+            return fh.read().count("rtype keepalive@libssh2.org")
+
+    client = SSHClient(server.host, port=server.port, user=server.user, pkey=server.pkey,
+                       keepalive_seconds=1)  # fmt: skip
+    keepalive = client._keepalive
+    deadline = time.monotonic() + 30  # bounded wait for an event, not a timing assert
+    while received() < 2 and time.monotonic() < deadline:
+        gevent.sleep(0.2)
+    assert received() >= 2 and keepalive.active
+    client.disconnect()
+    assert not keepalive.active and client._keepalive is None

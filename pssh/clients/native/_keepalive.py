@@ -3,14 +3,15 @@
 NAT gateways and firewalls do not drop them, and so that a server that is
 gone is noticed.
 
-One greenlet per connection sends libssh2's keepalive (a global request the
-server ignores: no reply is asked for, so none piles up unread) every
-``interval`` seconds. libssh2 resumes a partly sent packet with whatever the
-next sender passes, so a keepalive must never interrupt another packet or be
-cut short itself: it is sent only when libssh2 is not blocked sending and the
-kernel's send queue of the socket is empty (so the few bytes go out whole).
-Otherwise the connection is busy and needs no keepalive; it is tried again at
-the next interval.
+One timer of the event loop per connection (no greenlet: a greenlet and its
+stack cost about 4 KiB per host, a timer a few hundred bytes) sends
+libssh2's keepalive (a global request the server ignores: no reply is asked
+for, so none piles up unread) every ``interval`` seconds. libssh2 resumes a
+partly sent packet with whatever the next sender passes, so a keepalive must
+never interrupt another packet or be cut short itself: it is sent only when
+libssh2 is not blocked sending and the kernel's send queue of the socket is
+empty (so the few bytes go out whole). Otherwise the connection is busy and
+needs no keepalive; it is tried again at the next interval.
 
 A dead peer: on a TCP connection the kernel is told (``TCP_USER_TIMEOUT``)
 to give the connection up when data sent stays unacknowledged for
@@ -90,27 +91,52 @@ def send_keepalive(session: Any, sock: Any) -> bool:
     return True
 
 
-def start_keepalive(client: Any, interval: int) -> gevent.Greenlet:
+class Keepalive:
+    """Sends keepalives on ``client``'s session every ``interval`` seconds
+    from a repeating timer of gevent's loop, until the client is disconnected
+    (or collected) or :meth:`kill` is called. The timer's callback runs in the
+    hub: it only makes non-blocking calls (:func:`send_keepalive`), and never
+    lets an error out."""
+
+    def __init__(self, client: Any, interval: int) -> None:
+        self._client = weakref.ref(client)
+        self._session = client.session
+        self._timer = gevent.get_hub().loop.timer(interval, interval)
+        self._timer.ref = False  # a keepalive alone does not keep the loop running
+        self._timer.start(self._tick)
+
+    def _tick(self) -> None:
+        client = self._client()
+        if client is None or client.session is not self._session:
+            self.kill()
+            return
+        try:
+            send_keepalive(self._session, client.sock)
+        except (SSH2Error, OSError) as exc:
+            logger.debug("Keepalive to %s failed, stopping: %s", client.host, exc)
+            self.kill()
+        except Exception:  # noqa: BLE001 - the hub must never see it
+            logger.exception("Keepalive to %s failed, stopping", client.host)
+            self.kill()
+
+    @property
+    def active(self) -> bool:
+        """Whether keepalives are still being sent."""
+        return bool(self._timer.active)
+
+    def kill(self, block: bool = False) -> None:
+        """Stop sending keepalives (``block`` is accepted for the greenlet-like
+        interface the client uses; stopping never waits)."""
+        self._timer.stop()
+
+
+def start_keepalive(client: Any, interval: int) -> Keepalive:
     """Send keepalives on ``client``'s session every ``interval`` seconds
     until the client is disconnected (or collected).
 
-    :rtype: :py:class:`gevent.Greenlet`
+    :rtype: :class:`Keepalive`
     """
     # no reply asked for: libssh2 cannot read one (see the module docstring)
     client.session.keepalive_config(False, interval)
     give_up_after(client.sock, interval)
-    return gevent.spawn(_run, weakref.ref(client), client.session, interval)
-
-
-def _run(client_ref: weakref.ref, session: Any, interval: int) -> None:
-    while True:
-        gevent.sleep(interval)
-        client = client_ref()
-        if client is None or client.session is not session:
-            return
-        try:
-            send_keepalive(session, client.sock)
-        except (SSH2Error, OSError) as exc:
-            logger.debug("Keepalive to %s failed, stopping: %s", client.host, exc)
-            return
-        del client
+    return Keepalive(client, interval)
