@@ -25,6 +25,14 @@ class CallbackError(Exception):
         self.error = error
 
 
+def check_callbacks(**callbacks: Any) -> None:
+    """Raise :py:class:`TypeError` naming the first of ``callbacks`` given
+    that is not callable."""
+    for name, func in callbacks.items():
+        if func is not None and not callable(func):
+            raise TypeError("%s must be callable, got %r" % (name, func))
+
+
 def set_exit_code(host_out: HostOutput, client_of: ClientOf) -> None:
     """Wait for ``host_out``'s command to end and set its exit code (output
     not read is kept for its generators)."""

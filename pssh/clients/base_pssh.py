@@ -41,7 +41,7 @@ from ._tasks import (
     host_output,
     run_for_host,
 )
-from ._watch import watch
+from ._watch import check_callbacks, watch
 
 logger = logging.getLogger("pssh.clients")
 host_logger = logging.getLogger("pssh.host_logger")
@@ -169,12 +169,13 @@ class BaseParallelSSHClient:
         and return output dictionary (see the backends' documentation).
 
         The 2.x and fleet keyword arguments (``read_timeout``, ``return_list``,
-        ``on_finished``, ``on_line``, ``keep_output``) are handled here, once,
-        for both clients."""
+        ``on_started``, ``on_finished``, ``on_line``, ``keep_output``) are
+        handled here, once, for both clients."""
         greenlet_timeout = kwargs.pop("greenlet_timeout", None)
         return_list = kwargs.pop("return_list", False)
         on_finished = kwargs.pop("on_finished", None)
         on_line = kwargs.pop("on_line", None)
+        on_started = kwargs.pop("on_started", None)
         keep_output = kwargs.pop("keep_output", False)
         read_timeout = kwargs.pop("read_timeout", None)
         if read_timeout is not None:
@@ -184,9 +185,7 @@ class BaseParallelSSHClient:
                     % (kwargs["timeout"], read_timeout)
                 )
             kwargs["timeout"] = read_timeout
-        for name, func in (("on_finished", on_finished), ("on_line", on_line)):
-            if func is not None and not callable(func):
-                raise TypeError("%s must be callable, got %r" % (name, func))
+        check_callbacks(on_finished=on_finished, on_line=on_line, on_started=on_started)
         targets, self._next_targets = self._next_targets, None
         if targets is None:
             hosts = self.hosts
@@ -204,7 +203,7 @@ class BaseParallelSSHClient:
         watching = (on_line, keep_output, on_finished) if watched else None
         self.cmds = [
             self.pool.spawn(
-                self._start_host, host, text, index, watching, *args,
+                self._start_host, host, text, index, (on_started, watching), *args,
                 user=user, use_pty=use_pty, shell=shell, encoding=encoding, **kwargs,
             )
             for index, host, text in targets
@@ -233,21 +232,26 @@ class BaseParallelSSHClient:
             self._next_targets = None
 
     def _start_host(
-        self, host: str, command: str, index: int | None, watching: tuple | None,
+        self, host: str, command: str, index: int | None, callbacks: tuple,
         *args: Any, **kwargs: Any,
     ) -> Any:  # fmt: skip
-        # One host's pool task: start the command; with callbacks, make its output
-        # and start its watcher at once (not when the caller's loop reaches the host).
-        # That output waits on the task for get_output, which takes it off (the task
-        # keeping it would make a cycle that holds the channel after the user drops it).
+        # One host's pool task: start the command; with callbacks, make its output,
+        # hand it to on_started and start its watcher at once (not when the caller's
+        # loop reaches the host). That output waits on the task for get_output, which
+        # takes it off (the task keeping it would make a cycle that holds the channel
+        # after the user drops the output).
         result = command_task(
             host, self._run_command, host, command, *args, _host_index=index, **kwargs
         )
-        if watching is not None:
+        on_started, watching = callbacks
+        if on_started is not None or watching is not None:
             task = gevent.getcurrent()
             host_out = host_output(task, result, self.host_clients)
-            host_out._watcher = gevent.spawn(watch, host_out, self._client_of, *watching)
             task._pssh_output = host_out  # type: ignore[attr-defined]
+            if on_started is not None:
+                on_started(host_out)  # its error is raised by run_command
+            if watching is not None:
+                host_out._watcher = gevent.spawn(watch, host_out, self._client_of, *watching)
         return result
 
     def _run_command(self, host: str, command: str, *args: Any, **kwargs: Any) -> Any:

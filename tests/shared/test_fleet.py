@@ -342,3 +342,42 @@ def test_a_host_slow_to_connect_does_not_hold_back_the_others_lines(family, flee
     assert ("line", GOOD[0], "hello") in events and ("finished", silent) in events
     assert events.index(("line", GOOD[0], "hello")) < events.index(("finished", silent))
     assert events.count(("finished", silent)) == 1 and events.count(("finished", GOOD[0])) == 1
+
+
+def test_on_started_comes_once_per_host_before_its_end_and_can_feed_stdin(family, fleet):
+    hosts = [GOOD[0], GOOD[1], REFUSED]
+    client = fleet.client(hosts)
+    events = []
+
+    def started(host_out):
+        events.append(("started", host_out.host, host_out.exception is None))
+        if host_out.stdin is not None:  # its input, as soon as this host runs
+            host_out.stdin.write("from on_started\n")
+            host_out.stdin.close()
+
+    output = client.run_command(
+        "read line; echo got $line", stop_on_errors=False, use_pty=False, on_started=started,
+        on_finished=lambda out: events.append(("finished", out.host)),
+    )  # fmt: skip
+    client.join(output)
+    for host in hosts:
+        assert events.count(("finished", host)) == 1
+        [start] = [e for e in events if e[0] == "started" and e[1] == host]
+        assert events.index(start) < events.index(("finished", host))
+    assert ("started", REFUSED, False) in events and ("started", GOOD[0], True) in events
+    for host in GOOD[:2]:
+        assert list(output[host].stdout) == ["got from on_started"]
+        assert output[host].exit_code == 0
+    assert summarize(output).failed == {REFUSED: "unreachable"}
+
+
+def test_an_on_started_error_is_raised_by_run_command(fleet):
+    client = fleet.client(GOOD[:1])
+
+    def broken(host_out):
+        raise RuntimeError("callback bug")
+
+    with pytest.raises(RuntimeError, match="callback bug"):
+        client.run_command("true", on_started=broken)
+    with pytest.raises(TypeError, match="on_started"):
+        client.run_command("true", on_started="not callable")

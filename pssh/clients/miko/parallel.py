@@ -206,6 +206,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         on_finished: Callable[[HostOutput], Any] | None = None,
         on_line: Callable[[str, str, str], Any] | None = None,
         keep_output: bool = False,
+        on_started: Callable[[HostOutput], Any] | None = None,
         **paramiko_kwargs: Any,
     ) -> dict[str, HostOutput] | list[HostOutput]:
         """Run command on all hosts in parallel, honoring `self.pool_size`,
@@ -267,6 +268,10 @@ class ParallelSSHClient(BaseParallelSSHClient):
           taken as the native client takes them.
         :type paramiko_kwargs: dict
 
+        The keyword-only ``read_timeout``, ``return_list``, ``on_started``,
+        ``on_finished``, ``on_line`` and ``keep_output`` work as in
+        :py:meth:`pssh.clients.native.parallel.ParallelSSHClient.run_command`.
+
         :rtype: Dictionary with host as key and
           :py:class:`pssh.output.HostOutput` as value as per
           :py:meth:`get_output` (a list
@@ -294,6 +299,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         extras = {
             "read_timeout": read_timeout, "return_list": return_list,
             "on_finished": on_finished, "on_line": on_line, "keep_output": keep_output,
+            "on_started": on_started,
         }  # fmt: skip
         check_paramiko_kwargs(paramiko_kwargs)
         self._paramiko_kwargs = paramiko_kwargs

@@ -234,6 +234,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
         on_finished: Callable[[HostOutput], Any] | None = None,
         on_line: Callable[[str, str, str], Any] | None = None,
         keep_output: bool = False,
+        on_started: Callable[[HostOutput], Any] | None = None,
     ) -> dict[str, HostOutput] | list[HostOutput]:
         """Run command on all hosts in parallel, honoring self.pool_size,
         and return output dictionary.
@@ -326,6 +327,14 @@ class ParallelSSHClient(BaseParallelSSHClient):
           command has finished (memory grows with the output). Defaults to
           ``False``.
         :type keep_output: bool
+        :param on_started: (Optional, keyword only) Called as
+          ``on_started(host_output)`` once per host, from that host's greenlet,
+          as soon as its command has started (``stdin`` is ready to write to)
+          or it failed to start (``exception`` set): the moment to send a
+          host its input or note when it connected. Called before that
+          host's ``on_finished``; an exception it raises is raised by
+          ``run_command``.
+        :type on_started: :py:class:`~collections.abc.Callable`
         :rtype: Dictionary with host as key and
           :py:class:`pssh.output.HostOutput` as value as per
           :py:meth:`get_output` (a list with ``return_list``)
@@ -364,6 +373,7 @@ class ParallelSSHClient(BaseParallelSSHClient):
             on_finished=on_finished,
             on_line=on_line,
             keep_output=keep_output,
+            on_started=on_started,
         )
 
     def _make_ssh_client(self, host: str, index: int | None = None) -> SSHClient:
