@@ -117,6 +117,13 @@ class Runner:
 
     # -- what the client reports --------------------------------------------------
 
+    def on_started(self, host_out: Any) -> None:
+        """``run_command(on_started=...)``: the host's command has started (or
+        could not start)."""
+        result = self.by_host[host_out.host]
+        if host_out.channel is not None:
+            result.command_started()
+
     def on_line(self, host: str, stream: str, line: str) -> None:
         """``run_command(on_line=...)``: a line of ``stream`` (``stdout``/``stderr``)."""
         result = self.by_host[host]
@@ -219,13 +226,17 @@ def command_job(command: str, stdin_data: bytes | None = None) -> Job:
     def job(runner: Runner, results: list[HostResult]) -> None:
         for result in results:
             result.reset_clock()
-        output = runner.client.run_command(
-            command, stop_on_errors=False, use_pty=runner.use_pty,
-            on_line=runner.on_line, on_finished=runner.on_finished,
-        )  # fmt: skip
-        for host_out in output.values():
+
+        def started(host_out: Any) -> None:
+            # as soon as this host runs: note when, and send its input (then its end)
+            runner.on_started(host_out)
             if host_out.stdin is not None:
                 gevent.spawn(_feed_stdin, host_out.stdin, stdin_data)
+
+        output = runner.client.run_command(
+            command, stop_on_errors=False, use_pty=runner.use_pty, on_started=started,
+            on_line=runner.on_line, on_finished=runner.on_finished,
+        )  # fmt: skip
         runner.join(output)
 
     return job

@@ -130,6 +130,7 @@ class HostResult:
     started_at: float = field(default_factory=time.time)
     t_start: float = field(default_factory=time.monotonic)
     t_end: float | None = None
+    t_started: float | None = None  # when the command started (connected and logged in)
     connected: bool = False
     done: bool = False
 
@@ -145,6 +146,11 @@ class HostResult:
         """The host's job starts now (it may have waited for a pool slot)."""
         self.started_at = time.time()
         self.t_start = time.monotonic()
+
+    def command_started(self) -> None:
+        """The host's command has started: connecting and logging in are over."""
+        self.t_started = time.monotonic()
+        self.connected = True
 
     def fail(self, cause: str, error: BaseException | None = None) -> None:
         self.cause = cause
@@ -187,6 +193,7 @@ class HostResult:
                 "type": type(self.error).__name__ if self.error is not None else None,
                 "message": describe_error(self.error) if self.error is not None else None,
             }
+        started, end = self.t_started, self.t_end
         return {
             "host": self.spec.host,
             "label": self.label,
@@ -199,10 +206,9 @@ class HostResult:
             "error": error,
             "timings": {
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_at)),
-                # One client connects and runs every host: when a host's command
-                # started is not seen, so these two are null (kept for readers).
-                "connect": None,
-                "command": None,
+                # connecting and logging in, then the command (null: it never started)
+                "connect": _round(None if started is None else started - self.t_start),
+                "command": _round(None if started is None or end is None else end - started),
                 "total": _round(self.elapsed),
             },
         }
