@@ -39,6 +39,7 @@ PAGES = (
     "doc/troubleshooting.rst",
     "doc/logging.rst",
     "doc/design.rst",
+    "doc/quickstart.rst",
 )
 """The pages whose examples are all run (paths from the repository root)."""
 
@@ -131,6 +132,8 @@ def example_home(home: str, sshd) -> str:
     shutil.copyfile(sshd.pkey, key)
     os.chmod(key, 0o600)
     shutil.copyfile(sshd.pkey_pub, key + ".pub")
+    shutil.copyfile(sshd.pkey, os.path.join(ssh_dir, "my_pkey"))  # the key examples name
+    os.chmod(os.path.join(ssh_dir, "my_pkey"), 0o600)
     blocks = []
     for address, names in NAMED_HOSTS.items():
         blocks.append("Host %s\n    HostName %s\n" % (" ".join(names), address))
