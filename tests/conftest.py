@@ -339,7 +339,7 @@ def example_env(sshd, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", example_home(str(home), sshd))
     work = tmp_path / "work"
     work.mkdir()
-    (work / "my_pkey.pem").write_bytes(open(sshd.pkey, "rb").read())  # a key examples load
+    shutil.copyfile(sshd.pkey, work / "my_pkey.pem")  # a key examples load
     (work / "my_pkey.pem").chmod(0o600)
     monkeypatch.chdir(work)
     return work
