@@ -316,8 +316,12 @@ class SSHClient(BaseSSHClient):
             out.stop()
         self._outputs.clear()
         if self.client is not None:
-            self.client.close()
-            self.client = None
+            client, self.client = self.client, None
+            try:
+                client.close()
+            except (EOFError, OSError, paramiko.SSHException) as exc:
+                # the connection (or the proxy it goes through) is gone already
+                logger.debug("Ignoring error disconnecting from %s: %r", self.host, exc)
         self._connector.close()
 
     # Thin delegations to the SFTP part: same signatures and documentation.
