@@ -10,16 +10,12 @@ echoed. Its output is pumped, read and bounded exactly as a command's
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from ...exceptions import ConnectionErrorException, SessionError, SSHException
 from .._lines import codec_name
 from .._shell import InteractiveShell
-from ..base_single import Holders
 from ._errors import map_errors
 from ._forward import forward_agent
-from ._output import ChannelOutput, Stdin, output_dropped
 
 
 def open_shell(
@@ -39,24 +35,10 @@ def open_shell(
       connection is gone or the server refuses the channel.
     """
     codec_name(encoding)  # an unknown codec fails here, before anything opens
-    host = client.host
-    try:
-        with map_errors(host, "opening a channel"):
-            channel = client.transport().open_session(timeout=client.timeout)
-    except (SSHException, ConnectionErrorException) as exc:
-        raise SessionError(
-            "Error opening a channel on host %s: the session is no longer connected - %s",
-            host, exc, host=host,
-        ) from exc  # fmt: skip
-    with map_errors(host, "opening a shell"):
+    channel = client.open_session()
+    with map_errors(client.host, "opening a shell"):
         if client.forward_ssh_agent:
-            forward_agent(channel, host, client.agent, client.allow_agent)
+            forward_agent(channel, client.host, client.agent, client.allow_agent)
         channel.invoke_shell()
-    timeout = client.channel_timeout if read_timeout is None else read_timeout
-    out = ChannelOutput(channel, encoding, timeout, max_line_length)
-    outputs = client._outputs
-    outputs[channel] = out
-    out.holders = Holders(functools.partial(output_dropped, outputs, channel))
-    stdout, stderr = client.output_streams(channel)
-    stdin = out.holders.hold(Stdin(host, channel, encoding))
+    stdout, stderr, stdin = client.keep_output(channel, encoding, read_timeout, max_line_length)
     return InteractiveShell(client, channel, stdout, stderr, stdin, encoding)

@@ -415,31 +415,57 @@ class SSHClient(BaseSSHClient):
         """
         codec_name(encoding)  # an unknown codec fails here, before anything runs
         cmd = wrap_command(command, sudo, user, shell, use_shell)
-        try:
-            with map_errors(self.host, "opening a channel"):
-                channel = self.transport().open_session(timeout=self.timeout)
-        except (SSHException, ConnectionErrorException) as exc:
-            # the connection died under us: as 1.8.0, that is a SessionError
-            raise SessionError(
-                "Error opening a channel on host %s: the session is no longer connected - %s",
-                self.host, exc, host=self.host,
-            ) from exc  # fmt: skip
+        channel = self.open_session()
         with map_errors(self.host, "executing command"):
             if self.forward_ssh_agent:
                 forward_agent(channel, self.host, self.agent, self.allow_agent)
             if use_pty:
                 channel.get_pty()
             channel.exec_command(cmd)
+        stdout, stderr, stdin = self.keep_output(
+            channel, encoding, timeout, max_line_length, command=cmd
+        )
+        return channel, self.host, stdout, stderr, stdin
+
+    def open_session(self) -> Any:
+        """Open a new channel on the connection (as the native client's
+        ``open_session``).
+
+        :rtype: :py:class:`paramiko.channel.Channel`
+        :raises: :py:class:`pssh.exceptions.SessionError` naming the host when
+          the connection is gone or the server refuses the channel.
+        """
+        try:
+            with map_errors(self.host, "opening a channel"):
+                return self.transport().open_session(timeout=self.timeout)
+        except (SSHException, ConnectionErrorException) as exc:
+            # the connection died under us: as 1.8.0, that is a SessionError
+            raise SessionError(
+                "Error opening a channel on host %s: the session is no longer connected - %s",
+                self.host, exc, host=self.host,
+            ) from exc  # fmt: skip
+
+    def keep_output(
+        self,
+        channel: Any,
+        encoding: str,
+        timeout: float | None = None,
+        max_line_length: int | None = None,
+        command: str | None = None,
+    ) -> tuple[Iterator[str], Iterator[str], Stdin]:
+        """Start keeping ``channel``'s output (until the user drops it) and
+        return its ``(stdout, stderr, stdin)``: for a command just started on
+        it or a shell. ``timeout``: the read timeout (``None``: the client's
+        ``channel_timeout``)."""
         out = ChannelOutput(
             channel, encoding, self.channel_timeout if timeout is None else timeout,
             max_line_length,
         )  # fmt: skip
-        out.command = cmd
+        out.command = command
         self._outputs[channel] = out
         out.holders = Holders(functools.partial(output_dropped, self._outputs, channel))
         stdout, stderr = self.output_streams(channel)
-        stdin = out.holders.hold(Stdin(self.host, channel, encoding))
-        return channel, self.host, stdout, stderr, stdin
+        return stdout, stderr, out.holders.hold(Stdin(self.host, channel, encoding))
 
     def output_streams(
         self, channel: Any, timeout: float | None = None, *, keep_timeout: bool = True
